@@ -127,7 +127,9 @@ def validate_param(spec: ParamSpec, where: str | None = None) -> None:
             raise _fail(f"{where}.choices", "must be a non-empty list", list(spec.choices))
         for choice in spec.choices:
             if choice is not None and not isinstance(choice, (bool, int, float, str)):
-                raise _fail(f"{where}.choices", "must hold only numbers, strings or booleans", choice)
+                raise _fail(
+                    f"{where}.choices", "must hold only numbers, strings or booleans", choice
+                )
         if len(set(spec.choices)) != len(spec.choices):
             raise _fail(f"{where}.choices", "must not repeat a value", list(spec.choices))
 
@@ -174,8 +176,9 @@ def param_from_dict(name: str, raw: Any, where: str) -> ParamSpec:
     unknown = sorted(set(raw) - _KEYS_BY_TYPE[ptype])
     if unknown:
         raise _fail(
-            f"{where}.{unknown[0]}", f"unknown key for a {ptype} parameter (allowed: "
-            f"{sorted(_KEYS_BY_TYPE[ptype])})", unknown[0]
+            f"{where}.{unknown[0]}",
+            f"unknown key for a {ptype} parameter (allowed: {sorted(_KEYS_BY_TYPE[ptype])})",
+            unknown[0],
         )
     if ptype in ("int", "float"):
         for key in ("low", "high"):
@@ -217,7 +220,9 @@ def space_from_dict(
     if allowed_names is not None:
         for name in raw:
             if name not in allowed_names:
-                raise _fail(f"{where}.{name}", f"unknown parameter (allowed: {list(allowed_names)})", name)
+                raise _fail(
+                    f"{where}.{name}", f"unknown parameter (allowed: {list(allowed_names)})", name
+                )
     by_name = {spec.name: spec for spec in base}
     for name, entry in raw.items():
         by_name[name] = param_from_dict(str(name), entry, f"{where}.{name}")

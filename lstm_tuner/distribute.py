@@ -1,0 +1,52 @@
+"""Choosing the ``tf.distribute`` strategy.
+
+``batch_size`` is always the global batch: Keras splits each batch of a distributed dataset over the
+replicas, so the per-replica batch is ``batch_size // num_replicas_in_sync``.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+from absl import logging
+
+STRATEGY_NAMES: tuple[str, ...] = ("auto", "default", "mirrored", "one_device")
+
+
+def get_strategy(strategy: str | tf.distribute.Strategy | None = None) -> tf.distribute.Strategy:
+    """Returns a strategy by name, or passes an instance through.
+
+    Args:
+        strategy: ``None``/``"auto"`` picks one: ``MirroredStrategy`` over all GPUs when there are
+            several, ``OneDeviceStrategy`` on the GPU when there is one, the default strategy on CPU.
+            ``"mirrored"`` mirrors over every GPU, or every logical CPU device when there is no GPU;
+            ``"one_device"`` uses the first GPU (or the CPU); ``"default"`` is TensorFlow's default.
+
+    Raises:
+        ValueError: for an unknown name.
+    """
+    if isinstance(strategy, tf.distribute.Strategy):
+        return strategy
+    name = "auto" if strategy is None else strategy
+    if name not in STRATEGY_NAMES:
+        raise ValueError(f"strategy must be one of {list(STRATEGY_NAMES)}, but got {name!r}")
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "auto":
+        name = "mirrored" if len(gpus) > 1 else "one_device" if gpus else "default"
+    if name == "default":
+        chosen = tf.distribute.get_strategy()
+    elif name == "one_device":
+        chosen = tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+    else:
+        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+        chosen = tf.distribute.MirroredStrategy(devices)
+    logging.info(
+        "Distribution strategy: %s with %d replica(s)",
+        type(chosen).__name__,
+        chosen.num_replicas_in_sync,
+    )
+    return chosen
+
+
+def per_replica_batch_size(batch_size: int, strategy: tf.distribute.Strategy) -> int:
+    """The batch each replica sees for a global ``batch_size``."""
+    return max(1, batch_size // strategy.num_replicas_in_sync)

@@ -1,0 +1,117 @@
+"""Optuna plumbing in one place: storages, the default sampler, pruners, and reading trials back.
+
+The sampler and pruner settings live here so that the performance work can measure and change them
+without touching the tuner.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+#: Trials that count toward ``max_trials``: a pruned trial is a finished, legitimate outcome.
+FINISHED_STATES: tuple[TrialState, ...] = (TrialState.COMPLETE, TrialState.PRUNED)
+SAMPLER_NAMES: tuple[str, ...] = ("tpe", "random", "grid")
+PRUNER_NAMES: tuple[str, ...] = ("none", "median", "hyperband")
+
+#: How often a running trial writes its heartbeat, and after how long without one it counts as dead.
+HEARTBEAT_INTERVAL_S = 30
+GRACE_PERIOD_S = 120
+SQLITE_BUSY_TIMEOUT_S = 60
+
+
+def redact_url(url: str) -> str:
+    """Hides the password of a storage URL: ``postgresql://u:***@host/db``."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def open_storage(storage: str | optuna.storages.BaseStorage) -> optuna.storages.BaseStorage:
+    """Opens an Optuna storage from a URL (or passes a storage instance through).
+
+    SQLite gets a busy timeout so that several processes can share one file; RDB storages get heartbeats
+    so that a trial whose process died is marked FAIL by the next worker instead of staying RUNNING.
+
+    Raises:
+        ValueError: when the storage cannot be opened (the message hides any password).
+    """
+    if not isinstance(storage, str):
+        return storage
+    engine_kwargs: dict[str, Any] = {}
+    if storage.startswith("sqlite"):
+        engine_kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
+    try:
+        return optuna.storages.RDBStorage(
+            storage,
+            engine_kwargs=engine_kwargs,
+            heartbeat_interval=HEARTBEAT_INTERVAL_S,
+            grace_period=GRACE_PERIOD_S,
+        )
+    except Exception as e:  # SQLAlchemy raises many types; all mean "cannot open"
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ValueError(
+            f"storage {redact_url(storage)!r}: cannot be opened: {redact_url(reason)}"
+        ) from None
+
+
+def make_sampler(
+    name: str = "tpe",
+    seed: int | None = None,
+    *,
+    search_space: dict[str, Sequence[Any]] | None = None,
+) -> optuna.samplers.BaseSampler:
+    """The sampler for a name; ``"tpe"`` is the default search of lstm_tuner.
+
+    Args:
+        name: ``"tpe"``, ``"random"`` or ``"grid"``.
+        seed: Makes the sequence of sampled hyperparameters reproducible.
+        search_space: ``{name: values}`` for ``"grid"``.
+    """
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "grid":
+        if not search_space:
+            raise ValueError("the grid sampler needs a search space of discrete values")
+        return optuna.samplers.GridSampler(dict(search_space), seed=seed)
+    raise ValueError(f"sampler must be one of {list(SAMPLER_NAMES)}, but got {name!r}")
+
+
+def make_pruner(name: str = "none", *, max_epochs: int | None = None) -> optuna.pruners.BasePruner:
+    """The pruner for a name: ``"none"``, ``"median"`` or ``"hyperband"``."""
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_epochs or "auto")
+    raise ValueError(f"pruner must be one of {list(PRUNER_NAMES)}, but got {name!r}")
+
+
+def count_finished(study: optuna.Study) -> int:
+    """Trials of ``study`` that count toward its budget (COMPLETE and PRUNED), read from the storage."""
+    return len(study.get_trials(deepcopy=False, states=FINISHED_STATES))
+
+
+def trial_hyperparameters(trial: FrozenTrial) -> dict[str, Any]:
+    """All hyperparameter values of a trial, fixed ones included, in declaration order."""
+    recorded = trial.user_attrs.get("hyperparameters")
+    if isinstance(recorded, dict):
+        return dict(recorded)
+    return dict(trial.params)
+
+
+def best_trials(study: optuna.Study, num_trials: int) -> list[FrozenTrial]:
+    """The ``num_trials`` best COMPLETE trials, best first."""
+    trials = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if t.value is not None
+    ]
+    reverse = study.direction == optuna.study.StudyDirection.MAXIMIZE
+    trials.sort(key=lambda t: (t.value, t.number) if not reverse else (-t.value, t.number))
+    return trials[:num_trials]

@@ -1,0 +1,504 @@
+"""``Tuner``: KerasTuner's search loop, run by an Optuna study.
+
+Per trial: ``HyperParameters(trial)`` -> ``hypermodel.build(hp)`` under the distribution strategy's scope
+-> ``hypermodel.fit(hp, model, ...)`` with a callback that reads the objective each epoch, reports it to
+the pruner, keeps the best epoch's weights and refuses non-finite losses -> the best epoch's value goes to
+the study. The study's storage is the source of truth: a new ``Tuner`` on the same storage resumes it.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+import optuna
+import tensorflow as tf
+from absl import logging
+
+from lstm_tuner import report
+from lstm_tuner import study as study_lib
+from lstm_tuner.distribute import get_strategy
+from lstm_tuner.errors import FailedTrialError, FatalError
+from lstm_tuner.hypermodel import HyperModel, get_hypermodel
+from lstm_tuner.hyperparameters import HyperParameter, HyperParameters
+from lstm_tuner.objective import Objective, get_objective
+
+WEIGHTS_FILENAME = "best.weights.h5"
+
+
+class _EpochTracker(keras.callbacks.Callback):
+    """Reads the objective after each epoch: best value and weights, pruning, non-finite losses."""
+
+    def __init__(
+        self, objective: Objective, trial: optuna.trial.BaseTrial | None, report_to_pruner: bool
+    ):
+        super().__init__()
+        self.objective = objective
+        self.trial = trial
+        self.report_to_pruner = report_to_pruner
+        self.best_value: float | None = None
+        self.best_epoch: int | None = None
+        self.best_weights: list[np.ndarray] | None = None
+        self.epochs_run = 0
+        self.history: list[dict[str, float]] = []
+        self.non_finite: str | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
+        self.epochs_run = epoch + 1
+        self.history.append(logs)
+        if self.objective.name not in logs:
+            raise FatalError(
+                f"objective {self.objective.name!r} is not among the metrics that fit logs "
+                f"{sorted(logs)}; pass validation data for 'val_*' objectives or choose one of those"
+            )
+        value = logs[self.objective.name]
+        bad = [k for k in ("loss", self.objective.name) if k in logs and not math.isfinite(logs[k])]
+        if bad:
+            self.non_finite = f"non-finite {bad[0]} ({logs[bad[0]]}) at epoch {epoch + 1}"
+            self.model.stop_training = True
+            return
+        if self.best_value is None or self.objective.is_better(value, self.best_value):
+            self.best_value, self.best_epoch = value, epoch + 1
+            self.best_weights = self.model.get_weights()
+        if self.report_to_pruner and self.trial is not None:
+            self.trial.report(value, epoch)
+            if self.trial.should_prune():
+                raise optuna.TrialPruned(
+                    f"pruned at epoch {epoch + 1} with {self.objective.name}={value:.6g}"
+                )
+
+
+def _value_from_fit_result(result: Any, objective: Objective) -> float | None:
+    """The objective from what ``HyperModel.fit`` returned (float, dict or History), as KerasTuner."""
+    if isinstance(result, (int, float, np.floating)) and not isinstance(result, bool):
+        return float(result)
+    if isinstance(result, dict) and objective.name in result:
+        return float(result[objective.name])
+    history = getattr(result, "history", None)
+    if isinstance(history, dict) and history.get(objective.name):
+        values = [float(v) for v in history[objective.name]]
+        return min(values) if objective.direction == "min" else max(values)
+    return None
+
+
+class Tuner:
+    """Hyperparameter search over a ``HyperModel`` (or ``build_model(hp)``), run by an Optuna study.
+
+    Args:
+        hypermodel: A :class:`~lstm_tuner.HyperModel` or a callable ``build_model(hp)``.
+        objective: A metric name (``"val_loss"``; direction inferred) or :class:`~lstm_tuner.Objective`.
+        max_trials: Finished trials (COMPLETE or PRUNED, counted in the storage) the study runs to.
+        sampler: Any Optuna sampler; default :func:`lstm_tuner.study.make_sampler` (TPE with ``seed``).
+        pruner: Any Optuna pruner; default none.
+        storage: An Optuna storage URL or instance; default an SQLite file
+            ``<directory>/<project_name>/study.db``.
+        study_name: Default ``project_name``.
+        directory: Where the project lives (default the current directory).
+        project_name: Default ``"untitled_project"``.
+        overwrite: Delete the study and its saved weights and start afresh.
+        seed: Seeds the default sampler and each trial's training (``seed + trial.number``).
+        distribution_strategy: A ``tf.distribute.Strategy`` or a name (see
+            :func:`lstm_tuner.distribute.get_strategy`); default chosen from the devices.
+        executions_per_trial: Models trained per trial; the trial's value is their mean.
+        max_consecutive_failed_trials: Stop the search after this many failures in a row.
+    """
+
+    def __init__(
+        self,
+        hypermodel: HyperModel | Callable[[HyperParameters], Any],
+        objective: str | Objective = "val_loss",
+        max_trials: int = 10,
+        sampler: optuna.samplers.BaseSampler | None = None,
+        pruner: optuna.pruners.BasePruner | None = None,
+        storage: str | optuna.storages.BaseStorage | None = None,
+        study_name: str | None = None,
+        directory: str | os.PathLike | None = None,
+        project_name: str | None = None,
+        overwrite: bool = False,
+        seed: int | None = None,
+        distribution_strategy: str | tf.distribute.Strategy | None = None,
+        executions_per_trial: int = 1,
+        max_consecutive_failed_trials: int = 3,
+    ) -> None:
+        for label, val in (
+            ("max_trials", max_trials),
+            ("executions_per_trial", executions_per_trial),
+            ("max_consecutive_failed_trials", max_consecutive_failed_trials),
+        ):
+            if isinstance(val, bool) or not isinstance(val, int) or val < 1:
+                raise ValueError(f"Tuner: `{label}` must be an int >= 1, but got {val!r}")
+        self.hypermodel = get_hypermodel(hypermodel)
+        self.objective = get_objective(objective)
+        self.max_trials = max_trials
+        self.seed = seed
+        self.executions_per_trial = executions_per_trial
+        self.max_consecutive_failed_trials = max_consecutive_failed_trials
+        self.directory = os.fspath(directory) if directory is not None else "."
+        self.project_name = project_name or "untitled_project"
+        self.project_dir = os.path.join(self.directory, self.project_name)
+        self.study_name = study_name or self.project_name
+        os.makedirs(self.project_dir, exist_ok=True)
+        if storage is None:
+            storage = "sqlite:///" + os.path.abspath(os.path.join(self.project_dir, "study.db"))
+        self.storage_url = storage if isinstance(storage, str) else None
+        self._storage = study_lib.open_storage(storage)
+        if overwrite:
+            self._delete_previous_run()
+        self.study = optuna.create_study(
+            storage=self._storage,
+            sampler=sampler if sampler is not None else study_lib.make_sampler("tpe", seed),
+            pruner=pruner if pruner is not None else optuna.pruners.NopPruner(),
+            study_name=self.study_name,
+            direction=self.objective.optuna_direction,
+            load_if_exists=True,
+        )
+        if self.study.direction.name.lower() != self.objective.optuna_direction:
+            raise ValueError(
+                f"study {self.study_name!r} already exists with direction "
+                f"{self.study.direction.name.lower()}, but the objective {self.objective.name!r} "
+                f"asks for {self.objective.optuna_direction}; use overwrite=True or another study name"
+            )
+        self.distribution_strategy = get_strategy(distribution_strategy)
+        self._consecutive_failures = 0
+        self._search_start: float | None = None
+
+    # -- search -----------------------------------------------------------------------------------
+
+    def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
+        """Runs trials until ``max_trials`` of them are finished in the storage.
+
+        Everything is passed to ``hypermodel.fit(hp, model, *fit_args, **fit_kwargs)``. A trial's value
+        is its best epoch's objective. Completed trials of an earlier run are not run again.
+
+        Raises:
+            FatalError: when ``max_consecutive_failed_trials`` trials failed in a row, or the objective
+                is not logged by ``fit``.
+            KeyboardInterrupt: re-raised after the running trial is recorded as FAIL; the next
+                ``search`` resumes the study.
+        """
+        finished = study_lib.count_finished(self.study)
+        if finished >= self.max_trials:
+            logging.info("%d of %d trials complete; nothing to run", finished, self.max_trials)
+            return
+        logging.info(
+            "Search: %d of %d trials complete, running up to %d more",
+            finished,
+            self.max_trials,
+            self.max_trials - finished,
+        )
+        self._consecutive_failures = 0
+        self._search_start = time.monotonic()
+        self._trials_at_start = finished
+        try:
+            self.study.optimize(
+                lambda trial: self._objective(trial, fit_args, fit_kwargs),
+                n_trials=None,
+                catch=(FailedTrialError,),
+                callbacks=[
+                    optuna.study.MaxTrialsCallback(
+                        self.max_trials, states=study_lib.FINISHED_STATES
+                    ),
+                    self._log_progress,
+                ],
+            )
+        except KeyboardInterrupt:
+            logging.warning(
+                "Search interrupted: %d of %d trials complete; run the search again to resume.",
+                study_lib.count_finished(self.study),
+                self.max_trials,
+            )
+            raise
+
+    def _objective(
+        self, trial: optuna.Trial, fit_args: Sequence[Any], fit_kwargs: dict[str, Any]
+    ) -> float:
+        try:
+            value = self.run_trial(trial, *fit_args, **fit_kwargs)
+        except optuna.TrialPruned:
+            self._consecutive_failures = 0
+            raise
+        except FatalError as e:
+            trial.set_user_attr("fail_reason", str(e))
+            raise
+        except KeyboardInterrupt:
+            trial.set_user_attr("fail_reason", "interrupted (KeyboardInterrupt)")
+            raise
+        except Exception as e:  # any failure of user code, TF or the data fails this trial only
+            if isinstance(e, tf.errors.ResourceExhaustedError):
+                reason = f"out of memory: {str(e).splitlines()[0]}"
+            else:
+                reason = f"{type(e).__name__}: {e}".splitlines()[0]
+            trial.set_user_attr("fail_reason", reason)
+            self._consecutive_failures += 1
+            if self._consecutive_failures >= self.max_consecutive_failed_trials:
+                raise FatalError(
+                    f"{self._consecutive_failures} consecutive trials failed "
+                    f"(max_consecutive_failed_trials={self.max_consecutive_failed_trials}); "
+                    f"last failure, trial {trial.number}: {reason}"
+                ) from e
+            raise FailedTrialError(reason) from e
+        self._consecutive_failures = 0
+        return value
+
+    def run_trial(self, trial: optuna.trial.BaseTrial, *fit_args: Any, **fit_kwargs: Any) -> float:
+        """Trains ``executions_per_trial`` models for one trial and returns the trial's value.
+
+        Saves the best execution's best-epoch weights under the project directory.
+
+        Raises:
+            FailedTrialError: for a non-finite loss or when no objective value can be read.
+        """
+        hp = HyperParameters(trial)
+        values: list[float] = []
+        best_weights: list[np.ndarray] | None = None
+        best_exec_value: float | None = None
+        for execution in range(self.executions_per_trial):
+            keras.backend.clear_session()
+            gc.collect()
+            if self.seed is not None:
+                keras.utils.set_random_seed(
+                    self.seed + trial.number * self.executions_per_trial + execution
+                )
+            with self.distribution_strategy.scope():
+                model = self.hypermodel.build(hp)
+            tracker = _EpochTracker(
+                self.objective, trial, report_to_pruner=self.executions_per_trial == 1
+            )
+            kwargs = dict(fit_kwargs)
+            kwargs["callbacks"] = [copy.copy(cb) for cb in fit_kwargs.get("callbacks") or []] + [
+                tracker
+            ]
+            result = self.hypermodel.fit(hp, model, *fit_args, **kwargs)
+            if tracker.non_finite:
+                raise FailedTrialError(tracker.non_finite)
+            value = tracker.best_value
+            weights = tracker.best_weights
+            if value is None:
+                value = _value_from_fit_result(result, self.objective)
+                weights = model.get_weights()
+            if value is None or not math.isfinite(value):
+                raise FailedTrialError(
+                    f"no finite value of objective {self.objective.name!r} (got {value!r})"
+                )
+            values.append(value)
+            if best_exec_value is None or self.objective.is_better(value, best_exec_value):
+                best_exec_value, best_weights = value, weights
+                if tracker.best_epoch is not None:
+                    trial.set_user_attr("best_epoch", tracker.best_epoch)
+                trial.set_user_attr("epochs_run", tracker.epochs_run)
+                trial.set_user_attr("history", tracker.history)
+        trial.set_user_attr("hyperparameters", hp.values)
+        model.set_weights(best_weights)
+        path = self._weights_path(trial.number)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        model.save_weights(path)
+        return float(np.mean(values))
+
+    def _log_progress(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        finished = study_lib.count_finished(study)
+        elapsed = time.monotonic() - (self._search_start or time.monotonic())
+        done_here = max(1, finished - self._trials_at_start)
+        eta = elapsed / done_here * max(0, self.max_trials - finished)
+        best = study_lib.best_trials(study, 1)
+        best_text = f"{best[0].value:.6g} (trial {best[0].number})" if best else "none"
+        value = "" if trial.value is None else f" {self.objective.name}={trial.value:.6g},"
+        reason = trial.user_attrs.get("fail_reason")
+        logging.info(
+            "Trial %d %s (%d of %d finished):%s best %s; %s; elapsed %.0f s, about %.0f s left%s",
+            trial.number,
+            trial.state.name,
+            finished,
+            self.max_trials,
+            value,
+            best_text,
+            ", ".join(
+                f"{k}={report.format_value(v)}"
+                for k, v in study_lib.trial_hyperparameters(trial).items()
+            ),
+            elapsed,
+            eta,
+            f"; reason: {reason}" if reason else "",
+        )
+
+    # -- results ----------------------------------------------------------------------------------
+
+    def get_best_hyperparameters(self, num_trials: int = 1) -> list[HyperParameters]:
+        """Frozen ``HyperParameters`` of the best COMPLETE trials, best first."""
+        return [
+            HyperParameters.from_values(study_lib.trial_hyperparameters(t))
+            for t in study_lib.best_trials(self.study, num_trials)
+        ]
+
+    def get_best_models(self, num_models: int = 1) -> list[keras.Model]:
+        """The best trials' models, rebuilt and loaded with their best-epoch weights.
+
+        Raises:
+            FileNotFoundError: when a trial's weights are not in this project directory (a trial run by
+                a worker on another machine keeps its weights there).
+        """
+        models = []
+        for trial in study_lib.best_trials(self.study, num_models):
+            path = self._weights_path(trial.number)
+            if not os.path.exists(path):
+                raise FileNotFoundError(
+                    f"weights of trial {trial.number} not found at {path}; they are kept by the worker "
+                    "that ran the trial"
+                )
+            hp = HyperParameters.from_values(study_lib.trial_hyperparameters(trial))
+            with self.distribution_strategy.scope():
+                model = self.hypermodel.build(hp)
+                if getattr(model, "optimizer", None) is not None and not model.optimizer.built:
+                    # The weights file holds the optimizer's state too; build it so that it loads.
+                    model.optimizer.build(model.trainable_variables)
+            model.load_weights(path)
+            models.append(model)
+        return models
+
+    def get_search_space(self) -> list[HyperParameter]:
+        """The declared hyperparameters, found by declaring them on a recording ``HyperParameters``."""
+        hp = HyperParameters()
+        with self.distribution_strategy.scope():
+            self.hypermodel.declare_hyperparameters(hp)
+        keras.backend.clear_session()
+        return hp.space
+
+    def search_space_summary(self) -> None:
+        """Prints the search space (KerasTuner format)."""
+        print(report.format_search_space(self.get_search_space()))
+
+    def results_summary(self, num_trials: int = 10) -> None:
+        """Prints the results: counts per state, the best configuration and the best trials."""
+        print(self.results_summary_text(num_trials))
+
+    def results_summary_text(self, num_trials: int = 10) -> str:
+        """What :meth:`results_summary` prints."""
+        return report.format_results(
+            self.study,
+            objective_name=self.objective.name,
+            num_trials=num_trials,
+            location=self.project_dir,
+        )
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _weights_path(self, trial_number: int) -> str:
+        return os.path.join(
+            self.project_dir, "trials", f"trial_{trial_number:04d}", WEIGHTS_FILENAME
+        )
+
+    def _delete_previous_run(self) -> None:
+        try:
+            optuna.delete_study(study_name=self.study_name, storage=self._storage)
+            logging.info("overwrite=True: deleted study %r", self.study_name)
+        except KeyError:
+            pass
+        shutil.rmtree(os.path.join(self.project_dir, "trials"), ignore_errors=True)
+
+
+def _grid_values(decl: HyperParameter) -> list[Any]:
+    if decl.kind == "Int":
+        return list(range(decl.min_value, decl.max_value + 1, decl.step))
+    if decl.kind == "Float":
+        if decl.step is None:
+            raise ValueError(
+                f"GridSearch: Float {decl.name!r} is continuous; give it a `step` to make it a grid"
+            )
+        n = int(math.floor((decl.max_value - decl.min_value) / decl.step + 1e-9)) + 1
+        return [decl.min_value + i * decl.step for i in range(n)]
+    if decl.kind in ("Choice", "Boolean"):
+        return list(decl.values)
+    return [decl.default]
+
+
+def RandomSearch(
+    hypermodel: Any,
+    objective: str | Objective = "val_loss",
+    max_trials: int = 10,
+    seed: int | None = None,
+    **kwargs: Any,
+) -> Tuner:  # noqa: N802
+    """KerasTuner's ``RandomSearch``: a :class:`Tuner` with Optuna's ``RandomSampler``."""
+    return Tuner(
+        hypermodel,
+        objective,
+        max_trials,
+        sampler=study_lib.make_sampler("random", seed),
+        seed=seed,
+        **kwargs,
+    )
+
+
+def BayesianOptimization(
+    hypermodel: Any,
+    objective: str | Objective = "val_loss",
+    max_trials: int = 10,
+    seed: int | None = None,
+    **kwargs: Any,
+) -> Tuner:  # noqa: N802
+    """KerasTuner's ``BayesianOptimization`` name, run by Optuna's TPE (a Bayesian optimizer over a
+    tree-structured Parzen estimator, not KerasTuner's Gaussian process)."""
+    return Tuner(
+        hypermodel,
+        objective,
+        max_trials,
+        sampler=study_lib.make_sampler("tpe", seed),
+        seed=seed,
+        **kwargs,
+    )
+
+
+def GridSearch(
+    hypermodel: Any,
+    objective: str | Objective = "val_loss",
+    max_trials: int | None = None,
+    seed: int | None = None,
+    **kwargs: Any,
+) -> Tuner:  # noqa: N802
+    """KerasTuner's ``GridSearch``: every combination of the (discrete) space, by Optuna's ``GridSampler``.
+
+    ``max_trials`` defaults to the size of the grid. Continuous floats need a ``step``.
+    """
+    hm = get_hypermodel(hypermodel)
+    hp = HyperParameters()
+    hm.declare_hyperparameters(hp)
+    keras.backend.clear_session()
+    grid = {d.name: _grid_values(d) for d in hp.space if d.kind != "Fixed"}
+    size = int(np.prod([len(v) for v in grid.values()])) if grid else 1
+    sampler = study_lib.make_sampler("grid", seed, search_space=grid)
+    return Tuner(hm, objective, max_trials or size, sampler=sampler, seed=seed, **kwargs)
+
+
+def Hyperband(
+    hypermodel: Any,
+    objective: str | Objective = "val_loss",
+    max_epochs: int = 100,
+    factor: int = 3,
+    max_trials: int = 10,
+    seed: int | None = None,
+    **kwargs: Any,
+) -> Tuner:  # noqa: N802
+    """KerasTuner's ``Hyperband`` name: TPE sampling with Optuna's ``HyperbandPruner``.
+
+    Pass ``epochs=max_epochs`` to ``search``: the pruner stops weak trials early.
+    """
+    pruner = optuna.pruners.HyperbandPruner(
+        min_resource=1, max_resource=max_epochs, reduction_factor=factor
+    )
+    return Tuner(
+        hypermodel,
+        objective,
+        max_trials,
+        sampler=study_lib.make_sampler("tpe", seed),
+        pruner=pruner,
+        seed=seed,
+        **kwargs,
+    )

@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+import keras
+import numpy as np
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+import lstm_tuner as lt
+from lstm_tuner.search_space import ParamSpec
+
+TINY_SPACE = (
+    ParamSpec("hidden_size", "int", low=8, high=16, step=8),
+    ParamSpec("num_layers", "int", low=1, high=2),
+    ParamSpec("dropout", "float", low=0.0, high=0.2),
+    ParamSpec("lr", "float", low=1e-3, high=1e-2, log=True),
+    ParamSpec("batch_size", "categorical", choices=(16, 32)),
+)
+
+
+def _tiny_lstm() -> lt.LSTMHyperModel:
+    return lt.LSTMHyperModel(window_size=8, num_features=1, search_space=TINY_SPACE)
+
+
+def _search(tuner: lt.Tuner, data, epochs: int = 1) -> None:
+    x, y, xv, yv = data
+    tuner.search(x, y, validation_data=(xv, yv), epochs=epochs, verbose=0)
+
+
+def _states(tuner: lt.Tuner) -> list[str]:
+    return [t.state.name for t in tuner.study.get_trials()]
+
+
+def test_lstm_hypermodel_search_results_and_best_model(tmp_path, sine_windows, capsys):
+    tuner = lt.Tuner(_tiny_lstm(), max_trials=3, directory=tmp_path, project_name="p", seed=1)
+    tuner.search_space_summary()
+    assert "hidden_size (Int)" in capsys.readouterr().out
+    _search(tuner, sine_windows, epochs=2)
+    assert _states(tuner) == ["COMPLETE"] * 3
+    best = tuner.study.best_trial
+    # the trial's value is its best epoch's val_loss
+    history = best.user_attrs["history"]
+    assert best.value == pytest.approx(min(h["val_loss"] for h in history))
+    best_hp = tuner.get_best_hyperparameters(1)[0]
+    assert best_hp.frozen and set(best_hp.values) == {s.name for s in TINY_SPACE}
+    assert best_hp.values == best.params
+    model = tuner.get_best_models(1)[0]
+    xv, yv = sine_windows[2], sine_windows[3]
+    mse = float(np.mean((model.predict(xv, verbose=0) - yv) ** 2))
+    assert mse == pytest.approx(best.value, rel=1e-4)
+    text = tuner.results_summary_text()
+    assert f"Best trial: {best.number}" in text and "3 COMPLETE" in text
+    tuner.results_summary()
+    assert "Results summary" in capsys.readouterr().out
+    assert isinstance(tuner.study, optuna.Study)
+
+
+def test_build_model_function(tmp_path, sine_windows):
+    def build_model(hp):
+        model = keras.Sequential(
+            [
+                keras.Input((8, 1)),
+                keras.layers.LSTM(hp.Int("units", 4, 8, step=4)),
+                keras.layers.Dense(1),
+            ]
+        )
+        model.compile(keras.optimizers.Adam(hp.Float("lr", 1e-3, 1e-2, sampling="log")), "mse")
+        return model
+
+    tuner = lt.RandomSearch(
+        build_model, objective="val_loss", max_trials=3, directory=tmp_path, seed=0
+    )
+    x, y, xv, yv = sine_windows
+    tuner.search(x, y, validation_data=(xv, yv), epochs=1, batch_size=32, verbose=0)
+    assert _states(tuner) == ["COMPLETE"] * 3
+    assert set(tuner.get_best_hyperparameters()[0].values) == {"units", "lr"}
+    assert isinstance(tuner.study.sampler, optuna.samplers.RandomSampler)
+
+
+class BatchTuningHyperModel(lt.HyperModel):
+    def build(self, hp):
+        model = keras.Sequential([keras.Input((8, 1)), keras.layers.LSTM(8), keras.layers.Dense(1)])
+        model.compile("adam", "mse")
+        return model
+
+    def fit(self, hp, model, x, y, **kwargs):
+        return model.fit(x, y, batch_size=hp.Choice("batch_size", [16, 64]), **kwargs)
+
+
+def test_hypermodel_subclass_tunes_batch_size_in_fit(tmp_path, sine_windows):
+    tuner = lt.Tuner(
+        BatchTuningHyperModel(), max_trials=3, directory=tmp_path, project_name="b", seed=3
+    )
+    _search(tuner, sine_windows)
+    trials = tuner.study.get_trials()
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 3
+    assert all(t.params["batch_size"] in (16, 64) for t in trials)
+
+
+def test_resume_runs_only_missing_trials_and_overwrite_restarts(tmp_path, sine_windows):
+    first = lt.Tuner(_tiny_lstm(), max_trials=2, directory=tmp_path, project_name="r", seed=5)
+    _search(first, sine_windows)
+    before = {t.number: (t.datetime_start, t.value) for t in first.study.get_trials()}
+    second = lt.Tuner(_tiny_lstm(), max_trials=3, directory=tmp_path, project_name="r", seed=5)
+    _search(second, sine_windows)
+    trials = second.study.get_trials()
+    assert [t.number for t in trials] == [0, 1, 2]
+    assert {t.number: (t.datetime_start, t.value) for t in trials[:2]} == before
+    # everything done: a third search trains nothing
+    third = lt.Tuner(_tiny_lstm(), max_trials=3, directory=tmp_path, project_name="r", seed=5)
+    _search(third, sine_windows)
+    assert len(third.study.get_trials()) == 3
+    fresh = lt.Tuner(
+        _tiny_lstm(), max_trials=1, directory=tmp_path, project_name="r", seed=5, overwrite=True
+    )
+    assert fresh.study.get_trials() == []
+    assert not (tmp_path / "r" / "trials").exists()
+    _search(fresh, sine_windows)
+    assert len(fresh.study.get_trials()) == 1
+
+
+class PoisonHyperModel(lt.HyperModel):
+    """Produces a NaN loss when `poison` is chosen."""
+
+    def build(self, hp):
+        poison = hp.Boolean("poison")
+        layers = [keras.Input((8, 1)), keras.layers.Flatten(), keras.layers.Dense(1)]
+        if poison:
+            layers.append(keras.layers.Lambda(lambda t: t * float("nan")))
+        model = keras.Sequential(layers)
+        model.compile("adam", "mse")
+        return model
+
+
+def test_nan_trial_fails_with_reason_and_search_continues(tmp_path, sine_windows):
+    tuner = lt.Tuner(PoisonHyperModel(), max_trials=2, directory=tmp_path, project_name="n", seed=0)
+    for poison in (True, False, True, False):
+        tuner.study.enqueue_trial({"poison": poison})
+    _search(tuner, sine_windows)
+    trials = tuner.study.get_trials()
+    assert [t.state.name for t in trials] == ["FAIL", "COMPLETE", "FAIL", "COMPLETE"]
+    assert "non-finite" in trials[0].user_attrs["fail_reason"]
+    assert all(t.value is None for t in trials if t.state == TrialState.FAIL)
+    assert tuner.get_best_hyperparameters()[0].values == {"poison": False}
+
+
+def test_consecutive_failures_stop_the_search(tmp_path, sine_windows):
+    def broken(hp):
+        hp.Int("units", 1, 4)
+        raise RuntimeError("cannot build this")
+
+    tuner = lt.Tuner(
+        broken, max_trials=5, directory=tmp_path, project_name="f", max_consecutive_failed_trials=3
+    )
+    with pytest.raises(lt.FatalError, match="3 consecutive trials failed.*cannot build this"):
+        _search(tuner, sine_windows)
+    trials = tuner.study.get_trials()
+    assert [t.state.name for t in trials] == ["FAIL"] * 3
+    assert trials[0].user_attrs["fail_reason"] == "RuntimeError: cannot build this"
+
+
+def test_objective_not_logged_is_fatal(tmp_path, sine_windows):
+    tuner = lt.Tuner(
+        _tiny_lstm(), objective="val_mae", max_trials=2, directory=tmp_path, project_name="o"
+    )
+    with pytest.raises(lt.FatalError, match="'val_mae' is not among the metrics"):
+        _search(tuner, sine_windows)
+
+
+class InterruptOnce(lt.HyperModel):
+    interrupted = False
+
+    def build(self, hp):
+        hp.Int("units", 2, 4)
+        model = keras.Sequential(
+            [keras.Input((8, 1)), keras.layers.Flatten(), keras.layers.Dense(1)]
+        )
+        model.compile("adam", "mse")
+        return model
+
+    def fit(self, hp, model, *args, **kwargs):
+        if not InterruptOnce.interrupted:
+            InterruptOnce.interrupted = True
+            raise KeyboardInterrupt
+        return model.fit(*args, **kwargs)
+
+
+def test_keyboard_interrupt_leaves_resumable_study(tmp_path, sine_windows):
+    tuner = lt.Tuner(InterruptOnce(), max_trials=2, directory=tmp_path, project_name="k", seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        _search(tuner, sine_windows)
+    (trial,) = tuner.study.get_trials()
+    assert trial.state == TrialState.FAIL and "interrupted" in trial.user_attrs["fail_reason"]
+    resumed = lt.Tuner(InterruptOnce(), max_trials=2, directory=tmp_path, project_name="k", seed=0)
+    _search(resumed, sine_windows)
+    assert [t.state.name for t in resumed.study.get_trials()] == ["FAIL", "COMPLETE", "COMPLETE"]
+
+
+def test_same_seed_gives_same_hyperparameter_sequence(tmp_path, sine_windows):
+    def sequence(project):
+        tuner = lt.Tuner(
+            _tiny_lstm(), max_trials=3, directory=tmp_path, project_name=project, seed=11
+        )
+        _search(tuner, sine_windows)
+        return [t.params for t in tuner.study.get_trials()]
+
+    a, b = sequence("a"), sequence("b")
+    assert a == b
+    assert len({tuple(sorted(p.items())) for p in a}) == 3
+
+
+def test_get_best_models_after_restart(tmp_path, sine_windows):
+    tuner = lt.Tuner(_tiny_lstm(), max_trials=2, directory=tmp_path, project_name="m", seed=2)
+    _search(tuner, sine_windows)
+    xv = sine_windows[2][:16]
+    expected = tuner.get_best_models()[0].predict(xv, verbose=0)
+    keras.backend.clear_session()
+    restarted = lt.Tuner(_tiny_lstm(), max_trials=2, directory=tmp_path, project_name="m", seed=2)
+    np.testing.assert_allclose(
+        restarted.get_best_models()[0].predict(xv, verbose=0), expected, rtol=1e-6
+    )
+
+
+def test_mirrored_strategy_with_two_replicas(tmp_path, sine_windows):
+    tuner = lt.Tuner(
+        _tiny_lstm(),
+        max_trials=1,
+        directory=tmp_path,
+        project_name="d",
+        seed=0,
+        distribution_strategy="mirrored",
+    )
+    assert tuner.distribution_strategy.num_replicas_in_sync == 2
+    _search(tuner, sine_windows)
+    assert _states(tuner) == ["COMPLETE"]
+    model = tuner.get_best_models()[0]
+    assert model.predict(sine_windows[2][:4], verbose=0).shape == (4, 1)
+
+
+def test_objective_direction_and_constructor_validation(tmp_path):
+    assert (
+        lt.Tuner(
+            _tiny_lstm(),
+            objective=lt.Objective("val_r2", "max"),
+            directory=tmp_path,
+            project_name="x",
+        ).study.direction.name
+        == "MAXIMIZE"
+    )
+    with pytest.raises(ValueError, match="cannot infer the direction"):
+        lt.Tuner(_tiny_lstm(), objective="val_zork", directory=tmp_path)
+    with pytest.raises(ValueError, match="max_trials"):
+        lt.Tuner(_tiny_lstm(), max_trials=0, directory=tmp_path)
+
+
+def test_grid_search_covers_the_grid(tmp_path, sine_windows):
+    def build_model(hp):
+        model = keras.Sequential(
+            [
+                keras.Input((8, 1)),
+                keras.layers.Flatten(),
+                keras.layers.Dense(hp.Choice("units", [1, 2])),
+                keras.layers.Dense(1),
+            ]
+        )
+        model.compile(keras.optimizers.Adam(hp.Float("lr", 0.01, 0.02, step=0.01)), "mse")
+        return model
+
+    tuner = lt.GridSearch(build_model, directory=tmp_path, project_name="g")
+    assert tuner.max_trials == 4
+    _search(tuner, sine_windows)
+    combos = {(t.params["units"], round(t.params["lr"], 3)) for t in tuner.study.get_trials()}
+    assert combos == {(1, 0.01), (1, 0.02), (2, 0.01), (2, 0.02)}
