@@ -363,6 +363,43 @@ class Tuner:
             models.append(model)
         return models
 
+    def retrain_best(
+        self,
+        *fit_args: Any,
+        epochs: int,
+        patience: int = 10,
+        **fit_kwargs: Any,
+    ) -> tuple[keras.Model, keras.callbacks.History]:
+        """The spec's next step: retrains the best configuration from scratch for longer.
+
+        Early stopping watches the objective with ``patience`` epochs and restores the best epoch's
+        weights. Arguments are passed to ``hypermodel.fit`` as in :meth:`search`.
+
+        Returns:
+            The retrained model and its history.
+        """
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"retrain_best: `epochs` must be an int >= 1, but got {epochs!r}")
+        best = self.get_best_hyperparameters(1)
+        if not best:
+            raise FatalError(f"study {self.study_name!r} has no COMPLETE trial to retrain")
+        hp = best[0]
+        keras.backend.clear_session()
+        gc.collect()
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)
+        with self.distribution_strategy.scope():
+            model = self.hypermodel.build(hp)
+        stopper = keras.callbacks.EarlyStopping(
+            monitor=self.objective.name,
+            mode=self.objective.direction,
+            patience=patience,
+            restore_best_weights=True,
+        )
+        fit_kwargs["callbacks"] = list(fit_kwargs.get("callbacks") or []) + [stopper]
+        history = self.hypermodel.fit(hp, model, *fit_args, epochs=epochs, **fit_kwargs)
+        return model, history
+
     def get_search_space(self) -> list[HyperParameter]:
         """The declared hyperparameters, found by declaring them on a recording ``HyperParameters``."""
         hp = HyperParameters()
