@@ -104,7 +104,7 @@ def validate_param(spec: ParamSpec, where: str | None = None) -> None:
             val = getattr(spec, key)
             if not _is_number(val) or not math.isfinite(val):
                 raise _fail(f"{where}.{key}", "must be a finite number", val)
-            if spec.type == "int" and int(val) != val:
+            if spec.type == "int" and not isinstance(val, int):
                 raise _fail(f"{where}.{key}", "must be an integer for an int parameter", val)
         if spec.low > spec.high:
             raise ConfigError(
@@ -130,14 +130,16 @@ def validate_param(spec: ParamSpec, where: str | None = None) -> None:
                 raise _fail(
                     f"{where}.choices", "must hold only numbers, strings or booleans", choice
                 )
-        if len(set(spec.choices)) != len(spec.choices):
+        if len({(type(c), c) for c in spec.choices}) != len(spec.choices):
             raise _fail(f"{where}.choices", "must not repeat a value", list(spec.choices))
+    elif spec.value is not None and not isinstance(spec.value, (bool, int, float, str)):
+        raise _fail(f"{where}.value", "must be a number, string or boolean", spec.value)
 
 
 def _default_space() -> tuple[ParamSpec, ...]:
     return (
         ParamSpec("hidden_size", "int", low=64, high=256, step=64),
-        ParamSpec("num_layers", "int", low=1, high=3),
+        ParamSpec("num_layers", "int", low=1, high=3, step=1),
         ParamSpec("dropout", "float", low=0.0, high=0.4),
         ParamSpec("lr", "float", low=1e-4, high=5e-3, log=True),
         ParamSpec("batch_size", "categorical", choices=(32, 64, 128)),
@@ -168,7 +170,7 @@ def param_from_dict(name: str, raw: Any, where: str) -> ParamSpec:
     """
     if not isinstance(raw, Mapping):
         if isinstance(raw, (bool, int, float, str)):
-            return _checked(ParamSpec(name, "fixed", value=raw), where)
+            return _build(where, name, "fixed", value=raw)
         raise _fail(where, "must be a mapping with a `type` key or a fixed scalar value", raw)
     ptype = raw.get("type")
     if ptype not in PARAM_TYPES:
@@ -188,23 +190,27 @@ def param_from_dict(name: str, raw: Any, where: str) -> ParamSpec:
         if not isinstance(log, bool):
             raise _fail(f"{where}.log", "must be true or false", log)
         step = raw.get("step", 1 if ptype == "int" else None)
-        spec = ParamSpec(name, ptype, low=raw["low"], high=raw["high"], step=step, log=log)
+        return _build(where, name, ptype, low=raw["low"], high=raw["high"], step=step, log=log)
     elif ptype == "categorical":
         choices = raw.get("choices")
         if not isinstance(choices, Sequence) or isinstance(choices, str):
             raise _fail(f"{where}.choices", "must be a non-empty list", choices)
-        spec = ParamSpec(name, ptype, choices=tuple(choices))
+        return _build(where, name, ptype, choices=tuple(choices))
     else:
         if "value" not in raw:
             raise _fail(f"{where}.value", "is required for a fixed parameter", None)
-        spec = ParamSpec(name, ptype, value=raw["value"])
-    return _checked(spec, where)
+        return _build(where, name, ptype, value=raw["value"])
 
 
-def _checked(spec: ParamSpec, where: str) -> ParamSpec:
-    # ParamSpec validates in __post_init__ with a generic prefix; re-validate with the caller's prefix.
-    validate_param(spec, where)
-    return spec
+def _build(where: str, name: str, ptype: str, **fields: Any) -> ParamSpec:
+    """Constructs a ParamSpec; its validation errors are re-prefixed with the caller's ``where``."""
+    try:
+        return ParamSpec(name, ptype, **fields)  # type: ignore[arg-type]
+    except ConfigError as e:
+        message, generic = str(e), f"search_space.{name}"
+        if message.startswith(generic):
+            message = where + message[len(generic) :]
+        raise ConfigError(message) from None
 
 
 def space_from_dict(
