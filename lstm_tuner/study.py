@@ -7,6 +7,7 @@ without touching the tuner.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,12 +45,14 @@ def open_storage(storage: str | optuna.storages.BaseStorage) -> optuna.storages.
     if storage.startswith("sqlite"):
         engine_kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
     try:
-        return optuna.storages.RDBStorage(
-            storage,
-            engine_kwargs=engine_kwargs,
-            heartbeat_interval=HEARTBEAT_INTERVAL_S,
-            grace_period=GRACE_PERIOD_S,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                storage,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=HEARTBEAT_INTERVAL_S,
+                grace_period=GRACE_PERIOD_S,
+            )
     except Exception as e:  # SQLAlchemy raises many types; all mean "cannot open"
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise ValueError(

@@ -1,0 +1,409 @@
+"""The whole job behind the CLI: data -> search -> run directory -> export -> optional retraining.
+
+``run(config, options)`` receives a validated, frozen :class:`~lstm_tuner.config.Config`; it never reads
+flags. Everything it writes lives under ``options.output_dir``::
+
+    study.db            the Optuna storage (unless --storage points elsewhere)
+    best_params.json    the best trial's hyperparameters, value and number
+    trials.csv          one row per trial
+    summary.md          results table, best configuration, test-set comparison after retraining
+    trials/             best-epoch weights of each trial
+    export/best_trial/  SavedModel of the best trial (+ metadata.json)
+    export/final/       SavedModel of the retrained model (with --retrain_epochs)
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+from typing import Any
+
+import keras
+import numpy as np
+from absl import logging
+
+from lstm_tuner import report
+from lstm_tuner import study as study_lib
+from lstm_tuner.config import Config, config_to_dict
+from lstm_tuner.data import SeriesData, Windows, load_data
+from lstm_tuner.errors import ConfigError
+from lstm_tuner.export import export_model, write_json_atomic
+from lstm_tuner.model import LSTMHyperModel
+from lstm_tuner.objective import Objective
+from lstm_tuner.tuner import Tuner
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """How and where to run; everything about *what* to run is in the config.
+
+    Attributes:
+        study_name: The Optuna study's name.
+        output_dir: The run directory.
+        storage: An Optuna storage URL; default ``sqlite:///<output_dir>/study.db``.
+        overwrite: Delete the study and start afresh.
+        strategy: ``auto``, ``default``, ``mirrored`` or ``one_device``.
+        retrain_epochs: Retrain the best configuration for this many epochs (0: the config's value).
+        verbose: Keras ``fit`` verbosity (0 quiet, 1 progress bar, 2 one line per epoch).
+    """
+
+    study_name: str
+    output_dir: str
+    storage: str | None = None
+    overwrite: bool = False
+    strategy: str = "auto"
+    retrain_epochs: int = 0
+    verbose: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """What a run produced."""
+
+    output_dir: str
+    finished_trials: int
+    n_trials: int
+    best_trial: int | None
+    best_value: float | None
+    best_params: dict[str, Any]
+    evaluation: dict[str, Any] | None
+    summary: str
+
+
+def make_hypermodel(config: Config, num_features: int) -> LSTMHyperModel:
+    """The LSTM hypermodel described by the config."""
+    return LSTMHyperModel(
+        window_size=config.data.window_size,
+        num_features=num_features,
+        horizon=config.data.horizon,
+        search_space=config.search_space,
+        optimizer=config.training.optimizer,
+        clipnorm=config.training.clipnorm,
+        loss=config.training.loss,
+    )
+
+
+def make_tuner(config: Config, options: RunOptions, num_features: int) -> Tuner:
+    """The tuner for a config: sampler, pruner, storage and study as configured."""
+    grid = None
+    if config.study.sampler == "grid":
+        grid = {}
+        for spec in config.search_space:
+            if spec.type == "categorical":
+                grid[spec.name] = list(spec.choices)
+            elif spec.type == "int":
+                grid[spec.name] = list(
+                    range(int(spec.low), int(spec.high) + 1, int(spec.step or 1))
+                )
+            elif spec.type == "float":
+                if spec.step is None:
+                    raise ConfigError(
+                        f"{config.path}: search_space.{spec.name}.step: the grid sampler needs a step "
+                        f"for float parameters, got None"
+                    )
+                n = int(np.floor((spec.high - spec.low) / spec.step + 1e-9)) + 1
+                grid[spec.name] = [spec.low + i * spec.step for i in range(n)]
+    output_dir = os.path.abspath(options.output_dir)
+    return Tuner(
+        make_hypermodel(config, num_features),
+        objective=Objective(config.study.objective, config.study.direction),
+        max_trials=config.study.n_trials,
+        sampler=study_lib.make_sampler(config.study.sampler, config.study.seed, search_space=grid),
+        pruner=study_lib.make_pruner(config.study.pruner, max_epochs=config.training.epochs),
+        storage=options.storage,
+        study_name=options.study_name,
+        directory=os.path.dirname(output_dir),
+        project_name=os.path.basename(output_dir),
+        overwrite=options.overwrite,
+        seed=config.study.seed,
+        distribution_strategy=options.strategy,
+    )
+
+
+def run(config: Config, options: RunOptions, data: SeriesData | None = None) -> RunResult:
+    """Runs (or resumes) the search and writes the run directory.
+
+    Args:
+        config: The validated configuration.
+        options: Where and how to run.
+        data: The series already loaded from ``config.data`` (loaded here when ``None``).
+
+    Raises:
+        DataError / ConfigError: before anything is created, for bad data or an unusable storage.
+        FatalError: when the search cannot go on.
+    """
+    if data is None:
+        data = load_data(config.data)
+    if options.storage is not None:
+        # Open a user-given storage before creating anything, so a bad URL leaves no trace.
+        try:
+            study_lib.open_storage(options.storage)
+        except ValueError as e:
+            raise ConfigError(f"--storage: {e}") from None
+    logging.info(
+        "Data: %s; windows train/validation/test = %d/%d/%d; window_size=%d horizon=%d features=%s",
+        data.source,
+        len(data.train),
+        len(data.validation),
+        len(data.test),
+        config.data.window_size,
+        config.data.horizon,
+        list(data.column_names),
+    )
+    tuner = make_tuner(config, options, data.num_features)
+    tuner.search(
+        data.train,
+        validation_data=data.validation,
+        epochs=config.training.epochs,
+        verbose=options.verbose,
+    )
+    finished = study_lib.count_finished(tuner.study)
+    logging.info("%d of %d trials complete", finished, config.study.n_trials)
+    output_dir = tuner.project_dir
+    best = study_lib.best_trials(tuner.study, 1)
+    best_params: dict[str, Any] = {}
+    evaluation = None
+    if best:
+        best_params = study_lib.trial_hyperparameters(best[0])
+        write_json_atomic(
+            os.path.join(output_dir, "best_params.json"),
+            {
+                "study_name": options.study_name,
+                "trial_number": best[0].number,
+                "objective": config.study.objective,
+                "value": best[0].value,
+                "params": best_params,
+            },
+        )
+        if config.export.enabled:
+            export_trained(
+                tuner.get_best_models(1)[0],
+                os.path.join(output_dir, "export", "best_trial"),
+                data,
+                config,
+                {
+                    "source": "best_trial",
+                    "trial_number": best[0].number,
+                    "hyperparameters": best_params,
+                    "validation_loss": best[0].value,
+                },
+            )
+        retrain_epochs = options.retrain_epochs or config.training.retrain_epochs
+        if retrain_epochs:
+            evaluation = retrain_and_evaluate(tuner, data, config, retrain_epochs, options.verbose)
+            write_json_atomic(os.path.join(output_dir, "evaluation.json"), evaluation)
+    _write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(tuner))
+    summary = summary_markdown(tuner, config, options, data, evaluation)
+    _write_text_atomic(os.path.join(output_dir, "summary.md"), summary)
+    return RunResult(
+        output_dir=output_dir,
+        finished_trials=finished,
+        n_trials=config.study.n_trials,
+        best_trial=best[0].number if best else None,
+        best_value=best[0].value if best else None,
+        best_params=best_params,
+        evaluation=evaluation,
+        summary=summary,
+    )
+
+
+def export_trained(
+    model: keras.Model, path: str, data: SeriesData, config: Config, metadata: dict[str, Any]
+) -> str:
+    """Exports a model trained on scaled data so that it serves in original units."""
+    scaler = data.scaler
+    return export_model(
+        model,
+        path,
+        input_mean=scaler.mean,
+        input_scale=scaler.scale,
+        target_mean=float(scaler.mean[0]),
+        target_scale=float(scaler.scale[0]),
+        metadata={
+            **metadata,
+            "horizon": config.data.horizon,
+            "feature_names": list(data.column_names),
+            "target_name": data.target_name,
+            "data_source": data.source,
+            "config": config_to_dict(config),
+        },
+    )
+
+
+def evaluate_in_original_units(
+    predictions_scaled: np.ndarray, windows: Windows, data: SeriesData
+) -> dict[str, float]:
+    """MSE and MAE of scaled predictions ``[n, horizon]`` against a split's targets, in original units."""
+    _, y_scaled = windows.arrays()
+    y = data.scaler.inverse_transform_target(y_scaled)
+    pred = data.scaler.inverse_transform_target(np.asarray(predictions_scaled))
+    err = pred - y
+    return {"mse": float(np.mean(err**2)), "mae": float(np.mean(np.abs(err)))}
+
+
+def retrain_and_evaluate(
+    tuner: Tuner, data: SeriesData, config: Config, epochs: int, verbose: int = 0
+) -> dict[str, Any]:
+    """Retrains the best configuration, evaluates it on the test split against two references.
+
+    The references are the naive last-value forecast and the best trial's own (short-trained) model.
+    The retrained model is exported to ``export/final/``.
+    """
+    x_test, _ = data.test.arrays()
+    best_trial_model = tuner.get_best_models(1)[0]
+    best_trial_eval = evaluate_in_original_units(
+        best_trial_model.predict(x_test, verbose=0), data.test, data
+    )
+    naive = evaluate_in_original_units(data.test.last_values(), data.test, data)
+    model, history = tuner.retrain_best(
+        data.train,
+        validation_data=data.validation,
+        epochs=epochs,
+        patience=config.training.early_stopping_patience,
+        verbose=verbose,
+    )
+    model.save_weights(os.path.join(tuner.project_dir, "retrained.weights.h5"))
+    retrained = evaluate_in_original_units(model.predict(x_test, verbose=0), data.test, data)
+    objective_history = [float(v) for v in history.history.get(config.study.objective, [])]
+    best_epoch = (
+        int(
+            np.argmin(objective_history)
+            if config.study.direction == "minimize"
+            else np.argmax(objective_history)
+        )
+        + 1
+        if objective_history
+        else None
+    )
+    best_params = tuner.get_best_hyperparameters(1)[0].values
+    result = {
+        "retrain_epochs": epochs,
+        "epochs_run": len(objective_history),
+        "best_epoch": best_epoch,
+        "best_validation_loss": min(objective_history) if objective_history else None,
+        "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+        "test": {
+            "retrained": retrained,
+            "best_trial": best_trial_eval,
+            "naive_last_value": naive,
+        },
+        "units": f"original units of {data.target_name!r}",
+    }
+    if config.export.enabled:
+        export_trained(
+            model,
+            os.path.join(tuner.project_dir, "export", "final"),
+            data,
+            config,
+            {
+                "source": "retrained",
+                "hyperparameters": best_params,
+                "retrain_epochs": epochs,
+                "epochs_run": result["epochs_run"],
+                "validation_loss": result["best_validation_loss"],
+                "test": retrained,
+            },
+        )
+    return result
+
+
+def trials_csv(tuner: Tuner) -> str:
+    """One row per trial: number, state, each hyperparameter, value, duration, failure reason."""
+    trials = tuner.study.get_trials(deepcopy=False)
+    names: list[str] = []
+    for t in trials:
+        for name in study_lib.trial_hyperparameters(t):
+            if name not in names:
+                names.append(name)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["number", "state", *names, "value", "duration_s", "best_epoch", "fail_reason"])
+    for t in trials:
+        hps = study_lib.trial_hyperparameters(t)
+        duration = report.trial_duration_s(t)
+        writer.writerow(
+            [
+                t.number,
+                t.state.name,
+                *(hps.get(n, "") for n in names),
+                "" if t.value is None else repr(float(t.value)),
+                "" if duration is None else f"{duration:.3f}",
+                t.user_attrs.get("best_epoch", ""),
+                t.user_attrs.get("fail_reason", ""),
+            ]
+        )
+    return buf.getvalue()
+
+
+def summary_markdown(
+    tuner: Tuner,
+    config: Config,
+    options: RunOptions,
+    data: SeriesData,
+    evaluation: dict[str, Any] | None,
+) -> str:
+    """The run's ``summary.md``."""
+    storage = options.storage or f"sqlite:///{os.path.join(tuner.project_dir, 'study.db')}"
+    lines = [
+        f"# Study `{options.study_name}`",
+        "",
+        f"- config: `{config.path}`",
+        f"- data: {data.source}; columns {list(data.column_names)}; windows train/validation/test "
+        f"= {len(data.train)}/{len(data.validation)}/{len(data.test)}",
+        f"- storage: `{study_lib.redact_url(storage)}`",
+        f"- objective: {config.study.objective} ({config.study.direction}), "
+        f"{config.training.epochs} epochs per trial, sampler {config.study.sampler}, "
+        f"pruner {config.study.pruner}",
+        "",
+        "## Results",
+        "",
+        "```",
+        tuner.results_summary_text(num_trials=len(tuner.study.get_trials(deepcopy=False))).split(
+            "\nShowing"
+        )[0],
+        "```",
+        "",
+        report.trials_table(tuner.study),
+        "",
+    ]
+    if evaluation is not None:
+        test = evaluation["test"]
+        lines += [
+            "## Retrained best configuration on the test set",
+            "",
+            f"Retrained for up to {evaluation['retrain_epochs']} epochs with early stopping "
+            f"(patience {config.training.early_stopping_patience}): ran {evaluation['epochs_run']} "
+            f"epochs, best epoch {evaluation['best_epoch']}. Errors in {evaluation['units']}.",
+            "",
+            report.markdown_table(
+                ["model", "test MSE", "test MAE"],
+                [
+                    [
+                        "retrained best configuration",
+                        test["retrained"]["mse"],
+                        test["retrained"]["mae"],
+                    ],
+                    [
+                        f"best trial ({config.training.epochs} epochs)",
+                        test["best_trial"]["mse"],
+                        test["best_trial"]["mae"],
+                    ],
+                    [
+                        "naive last value",
+                        test["naive_last_value"]["mse"],
+                        test["naive_last_value"]["mae"],
+                    ],
+                ],
+            ),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _write_text_atomic(path: str, text: str) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)

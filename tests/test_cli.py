@@ -1,0 +1,316 @@
+"""The command line, run as a real process: end to end on tiny data, and every bad-input case."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "scripts" / "hparam_search.py"
+
+TINY_CONFIG = """\
+data:
+  csv: series.csv
+  target: load
+  features: [temp]
+  time_column: t
+  window_size: 8
+  split: {train: 0.6, validation: 0.2, test: 0.2}
+search_space:
+  hidden_size: {type: int, low: 8, high: 16, step: 8}
+  num_layers: {type: int, low: 1, high: 2}
+  dropout: {type: float, low: 0.0, high: 0.2}
+  lr: {type: float, low: 1.0e-3, high: 1.0e-2, log: true}
+  batch_size: {type: categorical, choices: [16, 32]}
+study:
+  n_trials: 5
+  seed: 3
+"""
+
+
+def write_series_csv(path: Path, n: int = 300) -> np.ndarray:
+    """A daily-cycle load with a temperature feature, rows written in shuffled time order."""
+    rng = np.random.default_rng(0)
+    t = np.arange(n)
+    temp = 20 + 5 * np.sin(2 * np.pi * t / 50) + rng.normal(0, 0.5, n)
+    load = 100 + 10 * np.sin(2 * np.pi * t / 24) + 0.8 * temp + rng.normal(0, 1, n)
+    order = rng.permutation(n)
+    lines = ["t,load,temp"] + [f"{t[i]},{load[i]:.4f},{temp[i]:.4f}" for i in order]
+    path.write_text("\n".join(lines) + "\n")
+    return np.stack([load, temp], axis=1)
+
+
+def run_cli(cwd: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    write_series_csv(tmp_path / "series.csv")
+    (tmp_path / "tiny.yaml").write_text(TINY_CONFIG)
+    return tmp_path
+
+
+def _serving_matches_keras(run_dir: Path, export_name: str, weights: Path, raw: np.ndarray) -> None:
+    import tensorflow as tf
+
+    from lstm_tuner.config import load_config
+    from lstm_tuner.hyperparameters import HyperParameters
+    from lstm_tuner.run import make_hypermodel
+
+    export_dir = run_dir / "export" / export_name
+    meta = json.loads((export_dir / "metadata.json").read_text())
+    assert meta["feature_names"] == ["load", "temp"] and meta["target_name"] == "load"
+    assert meta["window_size"] == 8 and meta["num_features"] == 2
+    assert set(meta["versions"]) >= {"tensorflow", "keras", "optuna", "lstm_tuner"}
+    windows = np.stack([raw[i : i + 8] for i in range(0, 40, 3)]).astype(np.float32)
+    served = (
+        tf.saved_model.load(str(export_dir))
+        .signatures["serving_default"](window=tf.constant(windows))["prediction"]
+        .numpy()
+    )
+
+    config = load_config(run_dir.parent.parent / "tiny.yaml")
+    model = make_hypermodel(config, num_features=2).build(
+        HyperParameters.from_values(meta["hyperparameters"])
+    )
+    model.load_weights(weights)
+    scaling = meta["scaling"]
+    scaled = (windows - np.array(scaling["input_mean"])) / np.array(scaling["input_scale"])
+    expected = (
+        model.predict(scaled.astype(np.float32), verbose=0) * scaling["target_scale"]
+        + scaling["target_mean"]
+    )
+    assert served.shape == (len(windows), 1)
+    # raw units in and out: predictions are on the scale of the load (~100), not standardized
+    assert 50 < float(np.mean(served)) < 150
+    np.testing.assert_allclose(served, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_end_to_end_search_export_and_resume(workdir: Path):
+    raw = np.genfromtxt(workdir / "series.csv", delimiter=",", skip_header=1)
+    raw = raw[np.argsort(raw[:, 0])][:, 1:]
+    proc = run_cli(
+        workdir,
+        "--config",
+        "tiny.yaml",
+        "--study-name",
+        "e2e",
+        "--override",
+        "training.epochs=1",
+        "--override",
+        "study.n_trials=3",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_dir = workdir / "runs" / "e2e"
+    best = json.loads((run_dir / "best_params.json").read_text())
+    assert set(best["params"]) == {"hidden_size", "num_layers", "dropout", "lr", "batch_size"}
+    rows = (run_dir / "trials.csv").read_text().splitlines()
+    assert rows[0].startswith("number,state,hidden_size") and len(rows) == 4
+    assert "COMPLETE" in rows[1]
+    summary = (run_dir / "summary.md").read_text()
+    assert f"Best trial: {best['trial_number']}" in summary
+    assert "3 of 3 trials complete" in proc.stdout
+    assert (run_dir / "study.db").exists()
+    weights = run_dir / "trials" / f"trial_{best['trial_number']:04d}" / "best.weights.h5"
+    _serving_matches_keras(run_dir, "best_trial", weights, raw)
+    # no temporary export directories left behind
+    assert sorted(p.name for p in (run_dir / "export").iterdir()) == ["best_trial"]
+
+    again = run_cli(
+        workdir,
+        "--config",
+        "tiny.yaml",
+        "--study_name",
+        "e2e",
+        "--override",
+        "training.epochs=1",
+        "--override",
+        "study.n_trials=3",
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "3 of 3 trials complete" in again.stdout
+    assert len((run_dir / "trials.csv").read_text().splitlines()) == 4  # nothing trained again
+
+    import optuna
+
+    study = optuna.load_study(study_name="e2e", storage=f"sqlite:///{run_dir / 'study.db'}")
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3
+
+
+@pytest.mark.slow
+def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
+    raw = np.genfromtxt(workdir / "series.csv", delimiter=",", skip_header=1)
+    raw = raw[np.argsort(raw[:, 0])][:, 1:]
+    proc = run_cli(
+        workdir,
+        "--config",
+        "tiny.yaml",
+        "--study-name",
+        "rt",
+        "--n_trials",
+        "2",
+        "--override",
+        "training.epochs=1",
+        "--retrain_epochs",
+        "3",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_dir = workdir / "runs" / "rt"
+    evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    test = evaluation["test"]
+    assert set(test) == {"retrained", "best_trial", "naive_last_value"}
+    assert all(np.isfinite(v["mse"]) and v["mae"] > 0 for v in test.values())
+    assert 1 <= evaluation["epochs_run"] <= 3
+    summary = (run_dir / "summary.md").read_text()
+    assert (
+        "Retrained best configuration on the test set" in summary and "naive last value" in summary
+    )
+    _serving_matches_keras(run_dir, "final", run_dir / "retrained.weights.h5", raw)
+
+
+# -- bad input: one line on stderr, exit code 2, nothing written ------------------------------------
+
+BAD_CONFIGS = {
+    "unknown key": ("training:\n  epochz: 3\n", "training.epochz: unknown key"),
+    "wrong type": ("training:\n  epochs: five\n", "training.epochs"),
+    "min > max": ("search_space:\n  hidden_size: {type: int, low: 256, high: 64}\n", "low <= high"),
+    "step <= 0": (
+        "search_space:\n  hidden_size: {type: int, low: 64, high: 256, step: 0}\n",
+        "step: must be > 0",
+    ),
+    "log bound <= 0": (
+        "search_space:\n  lr: {type: float, low: 0.0, high: 0.1, log: true}\n",
+        "must be > 0 when log",
+    ),
+    "empty choices": ("search_space:\n  batch_size: {type: categorical, choices: []}\n", "choices"),
+    "n_trials <= 0": ("study:\n  n_trials: 0\n", "study.n_trials"),
+    "epochs <= 0": ("training:\n  epochs: 0\n", "training.epochs"),
+    "split sum": ("data:\n  split: {train: 0.5, validation: 0.2, test: 0.2}\n", "data.split"),
+    "split <= 0": ("data:\n  split: {train: 1.0, validation: 0.0, test: 0.0}\n", "data.split"),
+    "yaml syntax": ("training: [epochs: 3\n", "YAML"),
+}
+
+DATA_CASES = {
+    "csv missing": ("data:\n  csv: nope.csv\n  target: load\n", None, "nope.csv"),
+    "target missing": ("data:\n  csv: s.csv\n  target: price\n", "load\n1\n2\n", "price"),
+    "feature missing": (
+        "data:\n  csv: s.csv\n  target: load\n  features: [temp]\n",
+        "load\n1\n2\n",
+        "temp",
+    ),
+    "non-numeric": ("data:\n  csv: s.csv\n  target: load\n", "load\n1\nabc\n3\n", "abc"),
+    "missing values": (
+        "data:\n  csv: s.csv\n  target: load\n",
+        "load,x\n1,1\n,2\nNA,3\n",
+        "missing",
+    ),
+    "too short": (
+        "data:\n  csv: s.csv\n  target: load\n  window_size: 30\n",
+        "load\n" + "1\n" * 100,
+        "window_size + horizon",
+    ),
+}
+
+
+def _assert_bad_input(
+    proc: subprocess.CompletedProcess, cwd: Path, before: set[str], match: str
+) -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert match in lines[0], lines[0]
+    assert set(os.listdir(cwd)) == before, "bad input must not create files"
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+def test_bad_config_exits_2_with_one_line(tmp_path: Path, case: str):
+    text, match = BAD_CONFIGS[case]
+    (tmp_path / "bad.yaml").write_text(text)
+    before = set(os.listdir(tmp_path))
+    proc = run_cli(tmp_path, "--config", "bad.yaml", "--study-name", "x")
+    _assert_bad_input(proc, tmp_path, before, match)
+    assert "bad.yaml" in proc.stderr
+
+
+@pytest.mark.parametrize("case", sorted(DATA_CASES))
+def test_bad_data_exits_2_with_one_line(tmp_path: Path, case: str):
+    text, csv_text, match = DATA_CASES[case]
+    (tmp_path / "c.yaml").write_text(text)
+    if csv_text is not None:
+        (tmp_path / "s.csv").write_text(csv_text)
+    before = set(os.listdir(tmp_path))
+    proc = run_cli(tmp_path, "--config", "c.yaml", "--study-name", "x")
+    _assert_bad_input(proc, tmp_path, before, match)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["--config", "missing.yaml"], "missing.yaml"),
+        (["--config", "ok.yaml", "--override", "trainingepochs2"], "key.path=value"),
+        (["--config", "ok.yaml", "--override", "training.epochs=[1"], "training.epochs"),
+        (["--config", "ok.yaml", "--strategy", "tpu_pod"], "--strategy"),
+        (
+            ["--config", "ok.yaml", "--storage", "sqlite:////nonexistent-dir/x/study.db"],
+            "--storage",
+        ),
+        (["--config", "ok.yaml", "--storage", "bogus://user:hunter2@host/db"], "--storage"),
+        (["--config", "ok.yaml", "--n_trials", "0"], "--n_trials"),
+        (["--study-name", "x"], "--config is required"),
+        (["--config", "ok.yaml", "--bogus_flag", "1"], "bogus_flag"),
+    ],
+)
+def test_bad_flags_exit_2_with_one_line(tmp_path: Path, args: list[str], match: str):
+    (tmp_path / "ok.yaml").write_text("training:\n  epochs: 1\nstudy:\n  n_trials: 1\n")
+    before = set(os.listdir(tmp_path))
+    proc = run_cli(tmp_path, *args)
+    _assert_bad_input(proc, tmp_path, before, match)
+    assert "hunter2" not in proc.stderr
+
+
+def test_unreadable_config(tmp_path: Path):
+    if os.geteuid() == 0:
+        # root reads any file; a directory in place of the file is unreadable for everyone
+        (tmp_path / "dir.yaml").mkdir()
+        name = "dir.yaml"
+    else:
+        (tmp_path / "locked.yaml").write_text("training: {}\n")
+        (tmp_path / "locked.yaml").chmod(0)
+        name = "locked.yaml"
+    before = set(os.listdir(tmp_path))
+    proc = run_cli(tmp_path, "--config", name)
+    _assert_bad_input(proc, tmp_path, before, name)
+
+
+def test_helpfull_and_flagfile(tmp_path: Path):
+    proc = run_cli(tmp_path, "--helpfull")
+    # absl ends --helpfull with exit code 1, after printing every flag
+    assert (
+        proc.returncode in (0, 1) and "--study_name" in proc.stdout and "--override" in proc.stdout
+    )
+    (tmp_path / "flags.txt").write_text(
+        textwrap.dedent("""\
+        --config=missing-from-flagfile.yaml
+        --study-name=viaflagfile
+    """)
+    )
+    proc = run_cli(tmp_path, "--flagfile", "flags.txt")
+    assert proc.returncode == 2 and "missing-from-flagfile.yaml" in proc.stderr
