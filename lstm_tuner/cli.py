@@ -8,8 +8,10 @@ on stderr and exit code 2; nothing is created.
 
 from __future__ import annotations
 
+import dataclasses
 import logging as std_logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -50,9 +52,30 @@ _RETRAIN_EPOCHS = flags.DEFINE_integer(
     "After the search, retrain the best configuration for this many epochs (early stopping), evaluate "
     "on the test split and export export/final/. Overrides training.retrain_epochs.",
 )
+_WORKERS = flags.DEFINE_integer(
+    "workers",
+    1,
+    "Start this many local worker processes on the run's study and wait for them (one GPU each, round "
+    "robin, when there are GPUs). On CPU only, workers share the cores.",
+    lower_bound=1,
+)
+_WORKER = flags.DEFINE_boolean(
+    "worker",
+    False,
+    "Run trials only, as one of several workers; the process that started the workers writes the run "
+    "directory. Set by --workers.",
+)
 _VERBOSE = flags.DEFINE_integer(
     "verbose", 0, "Keras fit verbosity: 0 quiet, 1 progress bar, 2 per epoch."
 )
+_NO_PLOTS = flags.DEFINE_boolean(
+    "no_plots", False, "Write no PNG plots (for headless minimal installs without matplotlib)."
+)
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    del frame
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
@@ -127,11 +150,29 @@ def main(argv: Sequence[str]) -> int:
         study_name=study_name,
         output_dir=output_dir,
         storage=_STORAGE.value,
-        overwrite=_OVERWRITE.value,
+        # A worker never deletes the study: the process that started the workers already did.
+        overwrite=_OVERWRITE.value and not _WORKER.value,
         strategy=_STRATEGY.value,
         verbose=_VERBOSE.value,
+        plots=not _NO_PLOTS.value,
+        search_only=_WORKER.value,
     )
+    # SIGTERM (a scheduler, `kill`) ends the running trial like Ctrl-C: recorded FAIL, study resumable.
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
+        if _WORKERS.value > 1 and not _WORKER.value:
+            from lstm_tuner.run import run_workers
+
+            command = [sys.executable, "-m", "lstm_tuner.cli", *sys.argv[1:], "--worker"]
+            failed = run_workers(config, options, _WORKERS.value, command, data=data)
+            if failed:
+                _fail(
+                    f"{len(failed)} of {_WORKERS.value} workers failed (exit codes {failed})",
+                    EXIT_FAILED,
+                )
+            options = dataclasses.replace(
+                options, overwrite=False
+            )  # done before the workers started
         result = run_job(config, options, data=data)
     except (ConfigError, DataError) as e:
         _fail(str(e))
@@ -144,6 +185,11 @@ def main(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    if _WORKER.value:
+        print(
+            f"worker {os.getpid()}: {result.finished_trials} of {result.n_trials} trials complete"
+        )
+        return 0
     print(result.summary)
     print(
         f"{result.finished_trials} of {result.n_trials} trials complete; run directory: {result.output_dir}"

@@ -98,6 +98,9 @@ class StudyConfig:
         objective: The metric the trial's value is read from (``"val_loss"``).
         n_trials: Number of finished trials the study runs to (the spec: 10).
         seed: Seed of the sampler and of the training.
+        heartbeat_interval_s: How often a running trial writes its heartbeat to an RDB storage.
+        grace_period_s: A RUNNING trial without a heartbeat for this long is failed by the next worker.
+        max_retries: How many times such a trial (its worker died) is re-run with the same values.
     """
 
     sampler: str = "tpe"
@@ -106,6 +109,9 @@ class StudyConfig:
     objective: str = "val_loss"
     n_trials: int = 10
     seed: int | None = 42
+    heartbeat_interval_s: int = 30
+    grace_period_s: int = 120
+    max_retries: int = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -655,7 +661,7 @@ def _build_training(section: _Section) -> TrainingConfig:
 
 def _build_study(section: _Section) -> StudyConfig:
     default = StudyConfig()
-    return StudyConfig(
+    study = StudyConfig(
         sampler=section.choice("sampler", default.sampler, SAMPLERS),
         pruner=section.choice("pruner", default.pruner, PRUNERS),
         direction=section.choice("direction", default.direction, DIRECTIONS),
@@ -671,7 +677,26 @@ def _build_study(section: _Section) -> StudyConfig:
             rule=f"must be an integer in [0, {_MAX_SEED}] or null",
             nullable=True,
         ),
+        heartbeat_interval_s=section.integer(
+            "heartbeat_interval_s",
+            default.heartbeat_interval_s,
+            minimum=1,
+            rule="must be an integer >= 1",
+        ),
+        grace_period_s=section.integer(
+            "grace_period_s", default.grace_period_s, minimum=1, rule="must be an integer >= 1"
+        ),
+        max_retries=section.integer(
+            "max_retries", default.max_retries, minimum=0, rule="must be an integer >= 0"
+        ),
     )
+    if study.grace_period_s <= study.heartbeat_interval_s:
+        raise section.error(
+            "grace_period_s",
+            f"must be > study.heartbeat_interval_s ({study.heartbeat_interval_s})",
+            study.grace_period_s,
+        )
+    return study
 
 
 def _build_search_space(raw: Any, where: str) -> tuple[ParamSpec, ...]:

@@ -6,7 +6,9 @@ flags. Everything it writes lives under ``options.output_dir``::
     study.db            the Optuna storage (unless --storage points elsewhere)
     best_params.json    the best trial's hyperparameters, value and number
     trials.csv          one row per trial
-    summary.md          results table, best configuration, test-set comparison after retraining
+    summary.md          trials, best configuration, importance, edge warnings, test-set comparison
+    plots/              PNG plots (unless --no_plots; needs matplotlib)
+    tensorboard/        per-trial TensorBoard logs with HParams summaries (needs tensorboard)
     trials/             best-epoch weights of each trial
     export/best_trial/  SavedModel of the best trial (+ metadata.json)
     export/final/       SavedModel of the retrained model (with --retrain_epochs)
@@ -24,6 +26,7 @@ import keras
 import numpy as np
 from absl import logging
 
+from lstm_tuner import plots as plots_lib
 from lstm_tuner import report
 from lstm_tuner import study as study_lib
 from lstm_tuner.config import Config, config_to_dict
@@ -32,7 +35,10 @@ from lstm_tuner.errors import ConfigError
 from lstm_tuner.export import export_model, write_json_atomic
 from lstm_tuner.model import LSTMHyperModel
 from lstm_tuner.objective import Objective
-from lstm_tuner.tuner import Tuner
+from lstm_tuner.tuner import Tuner, grid_from_hypermodel
+
+#: Set by ``run_workers`` for each worker (1, 2, ...); offsets the sampler seed so workers differ.
+WORKER_INDEX_ENV = "LSTM_TUNER_WORKER_INDEX"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +53,7 @@ class RunOptions:
         strategy: ``auto``, ``default``, ``mirrored`` or ``one_device``.
         retrain_epochs: Retrain the best configuration for this many epochs (0: the config's value).
         verbose: Keras ``fit`` verbosity (0 quiet, 1 progress bar, 2 one line per epoch).
+        plots: Write PNG plots to ``<output_dir>/plots/`` (skipped with a warning without matplotlib).
     """
 
     study_name: str
@@ -56,6 +63,8 @@ class RunOptions:
     strategy: str = "auto"
     retrain_epochs: int = 0
     verbose: int = 0
+    search_only: bool = False
+    plots: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,30 +96,27 @@ def make_hypermodel(config: Config, num_features: int) -> LSTMHyperModel:
 
 def make_tuner(config: Config, options: RunOptions, num_features: int) -> Tuner:
     """The tuner for a config: sampler, pruner, storage and study as configured."""
+    hypermodel = make_hypermodel(config, num_features)
     grid = None
     if config.study.sampler == "grid":
-        grid = {}
-        for spec in config.search_space:
-            if spec.type == "categorical":
-                grid[spec.name] = list(spec.choices)
-            elif spec.type == "int":
-                grid[spec.name] = list(
-                    range(int(spec.low), int(spec.high) + 1, int(spec.step or 1))
-                )
-            elif spec.type == "float":
-                if spec.step is None:
-                    raise ConfigError(
-                        f"{config.path}: search_space.{spec.name}.step: the grid sampler needs a step "
-                        f"for float parameters, got None"
-                    )
-                n = int(np.floor((spec.high - spec.low) / spec.step + 1e-9)) + 1
-                grid[spec.name] = [spec.low + i * spec.step for i in range(n)]
+        try:
+            grid = grid_from_hypermodel(hypermodel)
+        except ValueError as e:
+            raise ConfigError(f"{config.path}: study.sampler: grid: {e}") from None
     output_dir = os.path.abspath(options.output_dir)
+    sampler_seed = config.study.seed
+    worker_index = int(os.environ.get(WORKER_INDEX_ENV, "0"))
+    if sampler_seed is not None and worker_index:
+        # Workers with one seed would all sample the same values; each gets its own stream.
+        sampler_seed += worker_index
     return Tuner(
-        make_hypermodel(config, num_features),
+        hypermodel,
+        heartbeat_interval_s=config.study.heartbeat_interval_s,
+        grace_period_s=config.study.grace_period_s,
+        max_retries=config.study.max_retries,
         objective=Objective(config.study.objective, config.study.direction),
         max_trials=config.study.n_trials,
-        sampler=study_lib.make_sampler(config.study.sampler, config.study.seed, search_space=grid),
+        sampler=study_lib.make_sampler(config.study.sampler, sampler_seed, search_space=grid),
         pruner=study_lib.make_pruner(config.study.pruner, max_epochs=config.training.epochs),
         storage=options.storage,
         study_name=options.study_name,
@@ -119,6 +125,7 @@ def make_tuner(config: Config, options: RunOptions, num_features: int) -> Tuner:
         overwrite=options.overwrite,
         seed=config.study.seed,
         distribution_strategy=options.strategy,
+        tensorboard_dir=os.path.join(output_dir, "tensorboard"),
     )
 
 
@@ -162,6 +169,8 @@ def run(config: Config, options: RunOptions, data: SeriesData | None = None) -> 
     finished = study_lib.count_finished(tuner.study)
     logging.info("%d of %d trials complete", finished, config.study.n_trials)
     output_dir = tuner.project_dir
+    if options.search_only:
+        return RunResult(output_dir, finished, config.study.n_trials, None, None, {}, None, "")
     best = study_lib.best_trials(tuner.study, 1)
     best_params: dict[str, Any] = {}
     evaluation = None
@@ -195,7 +204,13 @@ def run(config: Config, options: RunOptions, data: SeriesData | None = None) -> 
             evaluation = retrain_and_evaluate(tuner, data, config, retrain_epochs, options.verbose)
             write_json_atomic(os.path.join(output_dir, "evaluation.json"), evaluation)
     _write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(tuner))
-    summary = summary_markdown(tuner, config, options, data, evaluation)
+    importance = report.param_importances(tuner.study) if best else None
+    plot_files: list[str] = []
+    if options.plots and best and plots_lib.check_available():
+        plot_files = write_plots(tuner, config, data, evaluation, importance)
+    summary = summary_markdown(
+        tuner, config, options, data, evaluation, importance=importance, plot_files=plot_files
+    )
     _write_text_atomic(os.path.join(output_dir, "summary.md"), summary)
     return RunResult(
         output_dir=output_dir,
@@ -207,6 +222,60 @@ def run(config: Config, options: RunOptions, data: SeriesData | None = None) -> 
         evaluation=evaluation,
         summary=summary,
     )
+
+
+def run_workers(
+    config: Config,
+    options: RunOptions,
+    num_workers: int,
+    command: list[str],
+    data: SeriesData | None = None,
+) -> list[int]:
+    """Starts ``num_workers`` processes running ``command`` on the run's study and waits for them.
+
+    The study is created (or overwritten) here first, so that workers only ever load it. With GPUs, each
+    worker sees exactly one (``CUDA_VISIBLE_DEVICES``), round robin. SIGINT/SIGTERM are passed on.
+
+    Returns:
+        The non-zero exit codes of the workers that failed (empty when all succeeded).
+    """
+    import signal
+    import subprocess
+
+    import tensorflow as tf
+
+    if data is None:
+        data = load_data(config.data)
+    make_tuner(config, options, data.num_features)  # creates the study, or deletes it on overwrite
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    gpu_ids = (
+        [g for g in visible.split(",") if g.strip()]
+        if visible is not None
+        else [str(i) for i in range(len(tf.config.list_physical_devices("GPU")))]
+    )
+    procs = []
+    for i in range(num_workers):
+        env = dict(os.environ)
+        env[WORKER_INDEX_ENV] = str(i + 1)
+        if gpu_ids:
+            env["CUDA_VISIBLE_DEVICES"] = gpu_ids[i % len(gpu_ids)]
+        procs.append(subprocess.Popen(command, env=env))
+    logging.info(
+        "Started %d workers (pids %s)%s",
+        num_workers,
+        [p.pid for p in procs],
+        f" on GPUs {gpu_ids}" if gpu_ids else " sharing the CPU",
+    )
+    try:
+        codes = [p.wait() for p in procs]
+    except KeyboardInterrupt:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait()
+        raise
+    return [c for c in codes if c != 0]
 
 
 def export_trained(
@@ -265,7 +334,9 @@ def retrain_and_evaluate(
         verbose=verbose,
     )
     model.save_weights(os.path.join(tuner.project_dir, "retrained.weights.h5"))
-    retrained = evaluate_in_original_units(model.predict(x_test, verbose=0), data.test, data)
+    retrained_scaled = model.predict(x_test, verbose=0)
+    retrained = evaluate_in_original_units(retrained_scaled, data.test, data)
+    _, y_test_scaled = data.test.arrays()
     objective_history = [float(v) for v in history.history.get(config.study.objective, [])]
     best_epoch = (
         int(
@@ -290,6 +361,11 @@ def retrain_and_evaluate(
             "naive_last_value": naive,
         },
         "units": f"original units of {data.target_name!r}",
+        # [test windows, horizon], original units: what the test plot draws
+        "test_predictions": {
+            "actual": data.scaler.inverse_transform_target(y_test_scaled).tolist(),
+            "retrained": data.scaler.inverse_transform_target(retrained_scaled).tolist(),
+        },
     }
     if config.export.enabled:
         export_trained(
@@ -337,15 +413,82 @@ def trials_csv(tuner: Tuner) -> str:
     return buf.getvalue()
 
 
+def write_plots(
+    tuner: Tuner,
+    config: Config,
+    data: SeriesData,
+    evaluation: dict[str, Any] | None,
+    importance: report.Importance | None = None,
+) -> list[str]:
+    """Writes the run's PNG plots to ``<run directory>/plots/`` (see :mod:`lstm_tuner.plots`).
+
+    Plots of an earlier run of the same study are replaced; a plot that cannot be drawn is skipped with
+    a warning.
+
+    Returns:
+        The paths written.
+    """
+    plots_dir = os.path.join(tuner.project_dir, "plots")
+    for name in (
+        plots_lib.OPTIMIZATION_HISTORY,
+        plots_lib.PARAM_IMPORTANCES,
+        plots_lib.SLICE,
+        plots_lib.BEST_TRIAL_LOSS,
+        plots_lib.RETRAINED_LOSS,
+        plots_lib.TEST_PREDICTIONS,
+    ):
+        if os.path.exists(os.path.join(plots_dir, name)):
+            os.remove(os.path.join(plots_dir, name))  # stale: from an earlier run
+    written = plots_lib.write_search_plots(
+        tuner.study, plots_dir, objective_name=config.study.objective, importance=importance
+    )
+    if evaluation is not None:
+        written += plots_lib.write_retrain_plots(
+            evaluation,
+            plots_dir,
+            objective_name=config.study.objective,
+            minimize=config.study.direction == "minimize",
+            target_name=data.target_name,
+        )
+    logging.info("Plots: %d PNG files in %s", len(written), plots_dir)
+    return written
+
+
+_PLOT_TITLES = {
+    plots_lib.OPTIMIZATION_HISTORY: "Optimization history",
+    plots_lib.PARAM_IMPORTANCES: "Parameter importance",
+    plots_lib.SLICE: "Objective against each hyperparameter",
+    plots_lib.BEST_TRIAL_LOSS: "Best trial: loss per epoch",
+    plots_lib.RETRAINED_LOSS: "Retrained model: loss per epoch",
+    plots_lib.TEST_PREDICTIONS: "Retrained model: test predictions against the actual series",
+}
+
+
 def summary_markdown(
     tuner: Tuner,
     config: Config,
     options: RunOptions,
     data: SeriesData,
     evaluation: dict[str, Any] | None,
+    *,
+    importance: report.Importance | None = None,
+    plot_files: list[str] | None = None,
 ) -> str:
-    """The run's ``summary.md``."""
-    storage = options.storage or f"sqlite:///{os.path.join(tuner.project_dir, 'study.db')}"
+    """The run's ``summary.md``: what ran, the trials, the best configuration and how to read it.
+
+    Sections: results (trials per state with failure reasons, total time, best configuration), all
+    trials sorted by value, parameter importance, edge-of-space warnings, the plots, the retrained
+    model on the test set (after ``--retrain_epochs``), and the commands that open TensorBoard and
+    optuna-dashboard on this run.
+
+    Args:
+        importance: Precomputed importances (computed here when ``None`` and a trial is complete).
+        plot_files: The PNG files written, linked relative to the run directory.
+    """
+    study = tuner.study
+    objective = config.study.objective
+    db_path = os.path.join(options.output_dir, "study.db")
+    storage = options.storage or f"sqlite:///{db_path}"
     lines = [
         f"# Study `{options.study_name}`",
         "",
@@ -353,21 +496,56 @@ def summary_markdown(
         f"- data: {data.source}; columns {list(data.column_names)}; windows train/validation/test "
         f"= {len(data.train)}/{len(data.validation)}/{len(data.test)}",
         f"- storage: `{study_lib.redact_url(storage)}`",
-        f"- objective: {config.study.objective} ({config.study.direction}), "
+        f"- objective: {objective} ({config.study.direction}), "
         f"{config.training.epochs} epochs per trial, sampler {config.study.sampler}, "
         f"pruner {config.study.pruner}",
         "",
         "## Results",
         "",
         "```",
-        tuner.results_summary_text(num_trials=len(tuner.study.get_trials(deepcopy=False))).split(
-            "\nShowing"
-        )[0],
+        *report.format_state_counts(study, objective),
+    ]
+    if study.get_trials(deepcopy=False):
+        lines.append(report.format_total_time(study))
+    best = report.format_best(study, objective)
+    if best:
+        lines += ["", *best]
+    lines += [
         "```",
         "",
-        report.trials_table(tuner.study),
+        "## Trials, best first",
+        "",
+        report.trials_table(study, objective_name=objective),
         "",
     ]
+    if best:
+        if importance is None:
+            importance = report.param_importances(study)
+        lines += [
+            "## Parameter importance",
+            "",
+            report.format_importance(importance, markdown=True),
+            "",
+            f"Computed by Optuna's {importance.evaluator} evaluator over "
+            f"{importance.num_complete} complete trials"
+            + (
+                " (fANOVA is used when scikit-learn is installed)."
+                if importance.evaluator != "fANOVA"
+                else "."
+            ),
+            "",
+            "## Edge-of-space warnings",
+            "",
+            report.format_edge_warnings(report.edge_warnings(study), markdown=True),
+            "",
+        ]
+    if plot_files:
+        lines += ["## Plots", ""]
+        for path in plot_files:
+            name = os.path.basename(path)
+            if name in (plots_lib.RETRAINED_LOSS, plots_lib.TEST_PREDICTIONS):
+                continue  # shown with the retraining below
+            lines += [f"![{_PLOT_TITLES.get(name, name)}](plots/{name})", ""]
     if evaluation is not None:
         test = evaluation["test"]
         lines += [
@@ -399,6 +577,26 @@ def summary_markdown(
             ),
             "",
         ]
+        for path in plot_files or []:
+            name = os.path.basename(path)
+            if name in (plots_lib.RETRAINED_LOSS, plots_lib.TEST_PREDICTIONS):
+                lines += [f"![{_PLOT_TITLES[name]}](plots/{name})", ""]
+    lines += ["## Browsing the run", ""]
+    if tuner.tensorboard_dir is not None:
+        lines.append(
+            "- TensorBoard (loss curves; HPARAMS tab: table and parallel coordinates): "
+            f"`tensorboard --logdir {os.path.join(options.output_dir, 'tensorboard')}`"
+        )
+    else:
+        lines.append(
+            "- TensorBoard logs were not written: install the `tensorboard` package "
+            "(`pip install 'lstm_tuner[plots]'`)"
+        )
+    lines += [
+        "- optuna-dashboard (`pip install optuna-dashboard`), while no worker is running: "
+        f"`optuna-dashboard {study_lib.redact_url(storage)}`",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -30,17 +30,28 @@ def redact_url(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
-def open_storage(storage: str | optuna.storages.BaseStorage) -> optuna.storages.BaseStorage:
+def open_storage(
+    storage: str | optuna.storages.BaseStorage,
+    *,
+    heartbeat_interval_s: int = HEARTBEAT_INTERVAL_S,
+    grace_period_s: int = GRACE_PERIOD_S,
+    max_retries: int = 2,
+) -> optuna.storages.BaseStorage:
     """Opens an Optuna storage from a URL (or passes a storage instance through).
 
-    SQLite gets a busy timeout so that several processes can share one file; RDB storages get heartbeats
-    so that a trial whose process died is marked FAIL by the next worker instead of staying RUNNING.
+    SQLite gets a busy timeout so that several processes can share one file. RDB storages (SQLite,
+    PostgreSQL, MySQL) get heartbeats: a trial whose process died (no heartbeat for ``grace_period_s``)
+    is marked FAIL by the next worker and re-run with the same hyperparameters, at most ``max_retries``
+    times (Optuna's ``RetryHeartbeatStaleTrialCallback``).
 
     Raises:
         ValueError: when the storage cannot be opened (the message hides any password).
     """
     if not isinstance(storage, str):
         return storage
+    if storage.startswith("postgresql://"):
+        # The `postgres` extra installs psycopg 3; name it, as SQLAlchemy < 2.1 would pick psycopg2.
+        storage = "postgresql+psycopg://" + storage[len("postgresql://") :]
     engine_kwargs: dict[str, Any] = {}
     if storage.startswith("sqlite"):
         engine_kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
@@ -50,8 +61,11 @@ def open_storage(storage: str | optuna.storages.BaseStorage) -> optuna.storages.
             return optuna.storages.RDBStorage(
                 storage,
                 engine_kwargs=engine_kwargs,
-                heartbeat_interval=HEARTBEAT_INTERVAL_S,
-                grace_period=GRACE_PERIOD_S,
+                heartbeat_interval=heartbeat_interval_s,
+                grace_period=grace_period_s,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=max_retries
+                ),
             )
     except Exception as e:  # SQLAlchemy raises many types; all mean "cannot open"
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -98,6 +112,19 @@ def make_pruner(name: str = "none", *, max_epochs: int | None = None) -> optuna.
 def count_finished(study: optuna.Study) -> int:
     """Trials of ``study`` that count toward its budget (COMPLETE and PRUNED), read from the storage."""
     return len(study.get_trials(deepcopy=False, states=FINISHED_STATES))
+
+
+def trials_ahead(study: optuna.Study, number: int) -> int:
+    """Trials numbered before ``number`` that are finished or running: they hold budget first."""
+    states = (*FINISHED_STATES, TrialState.RUNNING)
+    return sum(1 for t in study.get_trials(deepcopy=False, states=states) if t.number < number)
+
+
+def fail_stale_trials(study: optuna.Study) -> None:
+    """Marks RUNNING trials whose heartbeat stopped as FAIL (and enqueues their retries)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)  # a no-op without heartbeats
 
 
 def trial_hyperparameters(trial: FrozenTrial) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import gc
 import math
 import os
 import shutil
+import socket
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -22,9 +23,11 @@ import numpy as np
 import optuna
 import tensorflow as tf
 from absl import logging
+from optuna.trial import TrialState
 
 from lstm_tuner import report
 from lstm_tuner import study as study_lib
+from lstm_tuner import tensorboard as tensorboard_lib
 from lstm_tuner.distribute import get_strategy
 from lstm_tuner.errors import FailedTrialError, FatalError
 from lstm_tuner.hypermodel import HyperModel, get_hypermodel
@@ -32,6 +35,7 @@ from lstm_tuner.hyperparameters import HyperParameter, HyperParameters
 from lstm_tuner.objective import Objective, get_objective
 
 WEIGHTS_FILENAME = "best.weights.h5"
+_WAIT_FOR_OTHER_WORKERS_S = 2.0
 
 
 class _EpochTracker(keras.callbacks.Callback):
@@ -110,6 +114,15 @@ class Tuner:
             :func:`lstm_tuner.distribute.get_strategy`); default chosen from the devices.
         executions_per_trial: Models trained per trial; the trial's value is their mean.
         max_consecutive_failed_trials: Stop the search after this many failures in a row.
+        heartbeat_interval_s / grace_period_s / max_retries: For a storage given by URL: heartbeats of
+            running trials, the silence after which a trial counts as dead (its worker was killed or
+            its machine lost), and how often such a trial is re-run with the same hyperparameters.
+        tensorboard_dir: Write TensorBoard logs here: per trial ``trial_NNNN/`` with Keras's scalars
+            and the HParams plugin's summaries (see :mod:`lstm_tuner.tensorboard`). Skipped with one
+            warning when the ``tensorboard`` package is not installed.
+
+    Several processes (workers) may run ``search`` on the same storage and study name at once: the
+    budget ``max_trials`` is counted in the storage, across all of them.
     """
 
     def __init__(
@@ -128,6 +141,10 @@ class Tuner:
         distribution_strategy: str | tf.distribute.Strategy | None = None,
         executions_per_trial: int = 1,
         max_consecutive_failed_trials: int = 3,
+        heartbeat_interval_s: int = study_lib.HEARTBEAT_INTERVAL_S,
+        grace_period_s: int = study_lib.GRACE_PERIOD_S,
+        max_retries: int = 2,
+        tensorboard_dir: str | None = None,
     ) -> None:
         for label, val in (
             ("max_trials", max_trials),
@@ -150,7 +167,12 @@ class Tuner:
         if storage is None:
             storage = "sqlite:///" + os.path.abspath(os.path.join(self.project_dir, "study.db"))
         self.storage_url = storage if isinstance(storage, str) else None
-        self._storage = study_lib.open_storage(storage)
+        self._storage = study_lib.open_storage(
+            storage,
+            heartbeat_interval_s=heartbeat_interval_s,
+            grace_period_s=grace_period_s,
+            max_retries=max_retries,
+        )
         if overwrite:
             self._delete_previous_run()
         self.study = optuna.create_study(
@@ -168,6 +190,8 @@ class Tuner:
                 f"asks for {self.objective.optuna_direction}; use overwrite=True or another study name"
             )
         self.distribution_strategy = get_strategy(distribution_strategy)
+        # None (after one warning) when the tensorboard package is missing: the search goes on.
+        self.tensorboard_dir = tensorboard_lib.check_log_dir(tensorboard_dir)
         self._consecutive_failures = 0
         self._search_start: float | None = None
 
@@ -199,17 +223,23 @@ class Tuner:
         self._search_start = time.monotonic()
         self._trials_at_start = finished
         try:
-            self.study.optimize(
-                lambda trial: self._objective(trial, fit_args, fit_kwargs),
-                n_trials=None,
-                catch=(FailedTrialError,),
-                callbacks=[
-                    optuna.study.MaxTrialsCallback(
-                        self.max_trials, states=study_lib.FINISHED_STATES
-                    ),
-                    self._log_progress,
-                ],
-            )
+            while True:
+                finished = study_lib.count_finished(self.study)
+                if finished >= self.max_trials:
+                    break
+                running = len(self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+                if finished + running >= self.max_trials:
+                    # Other workers hold the last trials of the budget: wait for them. If one of them
+                    # dies, its heartbeat stops and the trial is failed here and re-run.
+                    time.sleep(_WAIT_FOR_OTHER_WORKERS_S)
+                    study_lib.fail_stale_trials(self.study)
+                    continue
+                self.study.optimize(
+                    lambda trial: self._objective(trial, fit_args, fit_kwargs),
+                    n_trials=1,
+                    catch=(FailedTrialError,),
+                    callbacks=[self._log_progress],
+                )
         except KeyboardInterrupt:
             logging.warning(
                 "Search interrupted: %d of %d trials complete; run the search again to resume.",
@@ -221,6 +251,13 @@ class Tuner:
     def _objective(
         self, trial: optuna.Trial, fit_args: Sequence[Any], fit_kwargs: dict[str, Any]
     ) -> float:
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        ahead = study_lib.trials_ahead(self.study, trial.number)
+        if ahead >= self.max_trials:
+            # Another worker asked for a trial at the same moment and the budget is taken.
+            reason = f"surplus: {ahead} earlier trials already fill max_trials={self.max_trials}"
+            trial.set_user_attr("fail_reason", reason)
+            raise FailedTrialError(reason)
         try:
             value = self.run_trial(trial, *fit_args, **fit_kwargs)
         except optuna.TrialPruned:
@@ -277,6 +314,16 @@ class Tuner:
             kwargs["callbacks"] = [copy.copy(cb) for cb in fit_kwargs.get("callbacks") or []] + [
                 tracker
             ]
+            if self.tensorboard_dir is not None:
+                # Before the tracker, so that an epoch that prunes the trial is still logged.
+                kwargs["callbacks"][-1:-1] = tensorboard_lib.trial_callbacks(
+                    self.tensorboard_dir,
+                    trial,
+                    lambda: hp.values,
+                    self.objective,
+                    execution,
+                    self.executions_per_trial,
+                )
             result = self.hypermodel.fit(hp, model, *fit_args, **kwargs)
             if tracker.non_finite:
                 raise FailedTrialError(tracker.non_finite)
@@ -441,6 +488,18 @@ class Tuner:
         shutil.rmtree(os.path.join(self.project_dir, "trials"), ignore_errors=True)
 
 
+def grid_from_hypermodel(hypermodel: HyperModel) -> dict[str, list[Any]]:
+    """``{name: values}`` of every searched hyperparameter, for Optuna's ``GridSampler``.
+
+    Raises:
+        ValueError: for a continuous float (no ``step``).
+    """
+    hp = HyperParameters()
+    hypermodel.declare_hyperparameters(hp)
+    keras.backend.clear_session()
+    return {d.name: _grid_values(d) for d in hp.space if d.kind != "Fixed"}
+
+
 def _grid_values(decl: HyperParameter) -> list[Any]:
     if decl.kind == "Int":
         return list(range(decl.min_value, decl.max_value + 1, decl.step))
@@ -505,10 +564,7 @@ def GridSearch(
     ``max_trials`` defaults to the size of the grid. Continuous floats need a ``step``.
     """
     hm = get_hypermodel(hypermodel)
-    hp = HyperParameters()
-    hm.declare_hyperparameters(hp)
-    keras.backend.clear_session()
-    grid = {d.name: _grid_values(d) for d in hp.space if d.kind != "Fixed"}
+    grid = grid_from_hypermodel(hm)
     size = int(np.prod([len(v) for v in grid.values()])) if grid else 1
     sampler = study_lib.make_sampler("grid", seed, search_space=grid)
     return Tuner(hm, objective, max_trials or size, sampler=sampler, seed=seed, **kwargs)

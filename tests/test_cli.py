@@ -132,6 +132,11 @@ def test_end_to_end_search_export_and_resume(workdir: Path):
     _serving_matches_keras(run_dir, "best_trial", weights, raw)
     # no temporary export directories left behind
     assert sorted(p.name for p in (run_dir / "export").iterdir()) == ["best_trial"]
+    # insight: importance, edge warnings and plots by default (tests/test_plots.py reads them back)
+    assert "## Parameter importance" in summary and "## Edge-of-space warnings" in summary
+    assert {"optimization_history.png", "slice.png"} <= {
+        p.name for p in (run_dir / "plots").iterdir()
+    }
 
     again = run_cli(
         workdir,
@@ -170,9 +175,11 @@ def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
         "training.epochs=1",
         "--retrain_epochs",
         "3",
+        "--no_plots",
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     run_dir = workdir / "runs" / "rt"
+    assert not (run_dir / "plots").exists()  # --no_plots
     evaluation = json.loads((run_dir / "evaluation.json").read_text())
     test = evaluation["test"]
     assert set(test) == {"retrained", "best_trial", "naive_last_value"}

@@ -1,0 +1,443 @@
+"""PNG plots of a search and of the retrained model, written to ``<run directory>/plots/``.
+
+matplotlib is optional (the ``lstm_tuner[plots]`` extra) and imported only inside the functions that draw.
+Figures are drawn with matplotlib's object API (``matplotlib.figure.Figure``) on the Agg canvas, never
+through ``pyplot``: no window opens, no display is needed, and a caller's own pyplot backend (a notebook's,
+say) is left alone.
+
+Files:
+
+    optimization_history.png   each trial's value and the best so far
+    param_importances.png      the ranked importances of :func:`lstm_tuner.report.param_importances`
+    slice.png                  the value against each hyperparameter
+    best_trial_loss.png        the best trial's training and validation loss per epoch
+    retrained_loss.png         the retrained model's curves (after ``--retrain_epochs``)
+    test_predictions.png       the retrained model's test-set predictions against the actual series
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+from absl import logging
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import FrozenTrial, TrialState
+
+from lstm_tuner import report
+from lstm_tuner.study import best_trials
+
+OPTIMIZATION_HISTORY = "optimization_history.png"
+PARAM_IMPORTANCES = "param_importances.png"
+SLICE = "slice.png"
+BEST_TRIAL_LOSS = "best_trial_loss.png"
+RETRAINED_LOSS = "retrained_loss.png"
+TEST_PREDICTIONS = "test_predictions.png"
+
+_DPI = 100
+
+
+def is_available() -> bool:
+    """Whether matplotlib can be imported."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def check_available() -> bool:
+    """:func:`is_available`, logging one warning (with the fix) when it is not."""
+    if is_available():
+        return True
+    logging.warning(
+        "Plots skipped: matplotlib is not installed; install it with pip install "
+        "'lstm_tuner[plots]' (or pass --no_plots to silence this)"
+    )
+    return False
+
+
+def _figure(width_in: float = 8.0, height_in: float = 4.5) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in), dpi=_DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Any, path: str) -> str:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.tight_layout()
+    tmp = f"{path}.tmp-{os.getpid()}.png"
+    fig.savefig(tmp, format="png", dpi=_DPI)
+    os.replace(tmp, path)  # a reader never sees half an image
+    return path
+
+
+def _positive_span_is_wide(values: Sequence[float]) -> bool:
+    """Whether values are all positive and span more than two decades (then a log axis reads better)."""
+    finite = [v for v in values if math.isfinite(v)]
+    return bool(finite) and min(finite) > 0 and max(finite) / min(finite) > 100
+
+
+# -- search plots ------------------------------------------------------------------------------------
+
+
+def plot_optimization_history(study: optuna.Study, path: str, *, objective_name: str) -> str:
+    """Each COMPLETE trial's value, the best value so far, and where pruned trials stopped.
+
+    Raises:
+        ValueError: when the study has no COMPLETE trial.
+    """
+    complete = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if t.value is not None
+    ]
+    if not complete:
+        raise ValueError("no COMPLETE trial to plot")
+    minimize = study.direction == optuna.study.StudyDirection.MINIMIZE
+    numbers = [t.number for t in complete]
+    values = [float(t.value) for t in complete]
+    best_so_far = (np.minimum if minimize else np.maximum).accumulate(values)
+    fig = _figure()
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot(numbers, values, "o", color="tab:blue", label=f"{objective_name} of a trial")
+    ax.step(numbers, best_so_far, where="post", color="tab:red", label="best so far")
+    pruned = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
+        if t.intermediate_values
+    ]
+    if pruned:
+        ax.plot(
+            [t.number for t in pruned],
+            [t.intermediate_values[max(t.intermediate_values)] for t in pruned],
+            "x",
+            color="tab:gray",
+            label="pruned (last reported)",
+        )
+    if _positive_span_is_wide(values):
+        ax.set_yscale("log")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("trial")
+    ax.set_ylabel(objective_name)
+    ax.set_title(f"Optimization history ({len(complete)} complete trials)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+def plot_param_importances(importance: report.Importance, path: str) -> str:
+    """A horizontal bar per parameter, the most important on top, with the evaluator and caveat.
+
+    Raises:
+        ValueError: when no importance was computed.
+    """
+    if not importance.importances:
+        raise ValueError(f"no importances to plot ({importance.caveat})")
+    names = list(importance.importances)[::-1]
+    values = [importance.importances[n] for n in names]
+    fig = _figure(8.0, 2.2 + 0.5 * len(names))
+    ax = fig.add_subplot(1, 1, 1)
+    bars = ax.barh(names, values, color="tab:blue")
+    for bar, value in zip(bars, values, strict=True):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {value:.3f}", va="center")
+    ax.set_xlim(0, max(1.0, max(values) * 1.15))
+    ax.set_xlabel("share of importance")
+    title = f"Parameter importance ({importance.evaluator}, {importance.num_complete} trials)"
+    if importance.caveat:
+        title += "\n" + textwrap.fill(f"Caveat: {importance.caveat}.", 100)
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)
+
+
+def _slice_params(trials: Sequence[FrozenTrial]) -> list[tuple[str, Any]]:
+    """Searched parameters with the distribution of the latest trial that has them."""
+    dists: dict[str, Any] = {}
+    for t in trials:
+        for name, dist in t.distributions.items():
+            if not dist.single():
+                dists[name] = dist
+    return list(dists.items())
+
+
+def plot_slices(study: optuna.Study, path: str, *, objective_name: str) -> str:
+    """The objective against each searched hyperparameter, one panel each; the best trial starred.
+
+    Raises:
+        ValueError: when no COMPLETE trial has a searched parameter.
+    """
+    complete = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if t.value is not None
+    ]
+    params = _slice_params(complete)
+    if not params:
+        raise ValueError("no COMPLETE trial with a searched hyperparameter to plot")
+    best = best_trials(study, 1)
+    cols = min(3, len(params))
+    rows = math.ceil(len(params) / cols)
+    fig = _figure(4.0 * cols, 3.3 * rows)
+    all_values = [float(t.value) for t in complete]
+    for i, (name, dist) in enumerate(params):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        having = [t for t in complete if name in t.params]
+        xs: list[Any] = [t.params[name] for t in having]
+        ys = [float(t.value) for t in having]
+        labels = None
+        if isinstance(dist, CategoricalDistribution) and not all(
+            isinstance(c, (int, float)) and not isinstance(c, bool) for c in dist.choices
+        ):
+            labels = [str(c) for c in dist.choices]
+            xs = [labels.index(str(x)) if str(x) in labels else len(labels) for x in xs]
+            ax.set_xticks(range(len(labels)), labels)
+        scatter = ax.scatter(xs, ys, c=[t.number for t in having], cmap="viridis", s=28)
+        if best and name in best[0].params:
+            bx = best[0].params[name]
+            if labels is not None:
+                bx = labels.index(str(bx)) if str(bx) in labels else len(labels)
+            ax.plot([bx], [best[0].value], "*", color="tab:red", markersize=14, label="best")
+        if isinstance(dist, (IntDistribution, FloatDistribution)) and dist.log:
+            from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+            ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.tick_params(axis="x", labelrotation=30)
+        if isinstance(dist, (IntDistribution, FloatDistribution)):
+            # The whole searched range, so a best value at its edge shows as one.
+            if dist.log:
+                ax.set_xlim(dist.low / 1.15, dist.high * 1.15)
+            else:
+                pad = 0.05 * (dist.high - dist.low)
+                ax.set_xlim(dist.low - pad, dist.high + pad)
+        if _positive_span_is_wide(all_values):
+            ax.set_yscale("log")
+        ax.set_xlabel(name)
+        if i % cols == 0:
+            ax.set_ylabel(objective_name)
+        ax.grid(alpha=0.3)
+    fig.colorbar(scatter, ax=fig.axes, label="trial", shrink=0.8)
+    fig.suptitle(f"{objective_name} against each hyperparameter (colour: trial number)")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}.png"
+    fig.savefig(tmp, format="png", dpi=_DPI)  # the colorbar spans the axes: no tight_layout here
+    os.replace(tmp, path)
+    return path
+
+
+# -- training curves and predictions --------------------------------------------------------------------
+
+
+def history_by_metric(
+    history: Sequence[Mapping[str, float]] | Mapping[str, Sequence[float]],
+) -> dict:
+    """Per-epoch logs as ``{metric: [value per epoch]}``, from either Keras's or the tuner's layout.
+
+    The tuner stores a trial's history as a list of per-epoch dicts (trial user attribute ``history``);
+    Keras's ``History.history`` is a dict of lists.
+    """
+    if isinstance(history, Mapping):
+        return {k: [float(v) for v in vals] for k, vals in history.items()}
+    out: dict[str, list[float]] = {}
+    for epoch_logs in history:
+        for k, v in epoch_logs.items():
+            out.setdefault(k, []).append(float(v))
+    return out
+
+
+def plot_loss_curves(
+    history: Sequence[Mapping[str, float]] | Mapping[str, Sequence[float]],
+    path: str,
+    *,
+    title: str,
+    objective_name: str = "val_loss",
+    minimize: bool = True,
+) -> str:
+    """Training and validation loss per epoch, with the best epoch of the objective marked.
+
+    Raises:
+        ValueError: when the history has no loss.
+    """
+    curves = history_by_metric(history)
+    names = [n for n in ("loss", "val_loss") if curves.get(n)]
+    if objective_name not in names and curves.get(objective_name):
+        names.append(objective_name)
+    if not names:
+        raise ValueError(f"no loss in the history (metrics: {sorted(curves)})")
+    fig = _figure()
+    ax = fig.add_subplot(1, 1, 1)
+    for name in names:
+        epochs = np.arange(1, len(curves[name]) + 1)
+        ax.plot(epochs, curves[name], "o-", label=name, markersize=4)
+    if curves.get(objective_name):
+        values = curves[objective_name]
+        best = int(np.argmin(values) if minimize else np.argmax(values))
+        ax.axvline(best + 1, color="tab:gray", linestyle="--", label=f"best epoch ({best + 1})")
+    if _positive_span_is_wide([v for n in names for v in curves[n]]):
+        ax.set_yscale("log")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+def plot_test_predictions(
+    actual: Sequence[Any], predicted: Sequence[Any], path: str, *, target_name: str = "target"
+) -> str:
+    """Predictions against the actual test series (first forecast step), and their error.
+
+    Args:
+        actual: ``[n, horizon]`` (or ``[n]``) actual values, in original units.
+        predicted: The same shape, the model's predictions.
+
+    Raises:
+        ValueError: for empty or mismatched inputs.
+    """
+    y = np.asarray(actual, dtype=np.float64)
+    p = np.asarray(predicted, dtype=np.float64)
+    if y.size == 0 or y.shape != p.shape:
+        raise ValueError(
+            f"actual and predicted must be non-empty with one shape, got {y.shape} and {p.shape}"
+        )
+    if y.ndim == 2:
+        y, p = y[:, 0], p[:, 0]
+    steps = np.arange(len(y))
+    fig = _figure(10.0, 6.0)
+    top = fig.add_subplot(2, 1, 1)
+    top.plot(steps, y, color="black", linewidth=1.0, label="actual")
+    top.plot(steps, p, color="tab:orange", linewidth=1.0, label="retrained model")
+    top.set_ylabel(target_name)
+    mse = float(np.mean((p - y) ** 2))
+    top.set_title(f"Test set: next-step predictions against the actual series (MSE {mse:.4g})")
+    top.legend()
+    top.grid(alpha=0.3)
+    bottom = fig.add_subplot(2, 1, 2, sharex=top)
+    bottom.plot(steps, p - y, color="tab:red", linewidth=0.8)
+    bottom.axhline(0.0, color="black", linewidth=0.5)
+    bottom.set_xlabel("test window")
+    bottom.set_ylabel("prediction - actual")
+    bottom.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+# -- the run's plots ---------------------------------------------------------------------------------
+
+
+def _try(what: str, draw: Callable[[], str], written: list[str]) -> None:
+    """Draws one plot; a plot that cannot be drawn is logged and skipped, never fatal."""
+    try:
+        written.append(draw())
+    except Exception as e:  # a plot must never end a finished search
+        logging.warning("Plot %s skipped: %s: %s", what, type(e).__name__, e)
+
+
+def write_search_plots(
+    study: optuna.Study,
+    plots_dir: str,
+    *,
+    objective_name: str,
+    importance: report.Importance | None = None,
+) -> list[str]:
+    """Writes the search's plots (history, importance, slices, best trial's curves) to ``plots_dir``.
+
+    Returns:
+        The paths written; a plot without data (e.g. importance of a single trial) is left out.
+    """
+    written: list[str] = []
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        logging.warning("Plots skipped: no COMPLETE trial yet")
+        return written
+    _try(
+        "optimization history",
+        lambda: plot_optimization_history(
+            study, os.path.join(plots_dir, OPTIMIZATION_HISTORY), objective_name=objective_name
+        ),
+        written,
+    )
+    imp = importance if importance is not None else report.param_importances(study)
+    if imp.importances:
+        _try(
+            "parameter importance",
+            lambda: plot_param_importances(imp, os.path.join(plots_dir, PARAM_IMPORTANCES)),
+            written,
+        )
+    _try(
+        "slices",
+        lambda: plot_slices(study, os.path.join(plots_dir, SLICE), objective_name=objective_name),
+        written,
+    )
+    best = best_trials(study, 1)
+    if best and best[0].user_attrs.get("history"):
+        minimize = study.direction == optuna.study.StudyDirection.MINIMIZE
+        _try(
+            "best trial's loss",
+            lambda: plot_loss_curves(
+                best[0].user_attrs["history"],
+                os.path.join(plots_dir, BEST_TRIAL_LOSS),
+                title=f"Best trial {best[0].number}: loss per epoch",
+                objective_name=objective_name,
+                minimize=minimize,
+            ),
+            written,
+        )
+    return written
+
+
+def write_retrain_plots(
+    evaluation: Mapping[str, Any],
+    plots_dir: str,
+    *,
+    objective_name: str = "val_loss",
+    minimize: bool = True,
+    target_name: str = "target",
+) -> list[str]:
+    """Writes the retrained model's loss curves and its test predictions against the actual series.
+
+    Args:
+        evaluation: What :func:`lstm_tuner.run.retrain_and_evaluate` returns (``history`` and
+            ``test_predictions``).
+    """
+    written: list[str] = []
+    if evaluation.get("history"):
+        _try(
+            "retrained loss",
+            lambda: plot_loss_curves(
+                evaluation["history"],
+                os.path.join(plots_dir, RETRAINED_LOSS),
+                title=f"Retrained best configuration: loss per epoch "
+                f"({evaluation.get('epochs_run', '?')} epochs)",
+                objective_name=objective_name,
+                minimize=minimize,
+            ),
+            written,
+        )
+    predictions = evaluation.get("test_predictions")
+    if predictions:
+        _try(
+            "test predictions",
+            lambda: plot_test_predictions(
+                predictions["actual"],
+                predictions["retrained"],
+                os.path.join(plots_dir, TEST_PREDICTIONS),
+                target_name=target_name,
+            ),
+            written,
+        )
+    return written

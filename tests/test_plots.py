@@ -1,0 +1,190 @@
+"""PNG plots: each image read back (shape, size, not blank), on hand-made studies and after a real run."""
+
+from __future__ import annotations
+
+import json
+import logging as std_logging
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState, create_trial
+
+from lstm_tuner import plots, report
+from lstm_tuner import tensorboard as tensorboard_lib
+
+pytest.importorskip("matplotlib")
+
+SPACE = {
+    "hidden_size": IntDistribution(64, 256, step=64),
+    "num_layers": IntDistribution(1, 3),
+    "dropout": FloatDistribution(0.0, 0.4),
+    "lr": FloatDistribution(1e-4, 5e-3, log=True),
+    "batch_size": CategoricalDistribution([32, 64, 128]),
+    "activation": CategoricalDistribution(["tanh", "relu"]),
+}
+
+
+def assert_real_png(path: str | Path, min_width: int = 300, min_height: int = 200) -> None:
+    """The file is a PNG that decodes to an image of real size with varied pixels."""
+    from matplotlib import image
+
+    path = Path(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    assert path.stat().st_size > 10_000, (path, path.stat().st_size)
+    pixels = image.imread(path)
+    assert pixels.ndim == 3 and pixels.shape[2] in (3, 4), pixels.shape
+    assert pixels.shape[0] >= min_height and pixels.shape[1] >= min_width, pixels.shape
+    rgb = pixels[..., :3]
+    assert float(rgb.std()) > 0.02, "blank image"
+    # more than background and one line colour: axes, text and data were drawn
+    assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 20
+
+
+def _study(n: int = 8) -> optuna.Study:
+    rng = np.random.default_rng(0)
+    study = optuna.create_study()
+    for _ in range(n):
+        params = {
+            "hidden_size": int(rng.choice([64, 128, 192, 256])),
+            "num_layers": int(rng.integers(1, 4)),
+            "dropout": float(rng.uniform(0, 0.4)),
+            "lr": float(10 ** rng.uniform(-4, -2.4)),
+            "batch_size": int(rng.choice([32, 64, 128])),
+            "activation": str(rng.choice(["tanh", "relu"])),
+        }
+        history = [
+            {"loss": 1.0 / (e + 1) + 0.1, "val_loss": 1.2 / (e + 1) + rng.uniform(0, 0.1)}
+            for e in range(5)
+        ]
+        study.add_trial(
+            create_trial(
+                params=params,
+                distributions=SPACE,
+                value=float(rng.uniform(0.1, 1.0)),
+                user_attrs={"history": history, "epochs_run": 5},
+            )
+        )
+    study.add_trial(
+        create_trial(
+            params=params,
+            distributions=SPACE,
+            state=TrialState.PRUNED,
+            intermediate_values={0: 0.9, 1: 0.7},
+        )
+    )
+    return study
+
+
+def test_search_plots_are_real_images(tmp_path):
+    study = _study()
+    written = plots.write_search_plots(study, str(tmp_path / "plots"), objective_name="val_loss")
+    names = sorted(os.path.basename(p) for p in written)
+    assert names == sorted(
+        [plots.OPTIMIZATION_HISTORY, plots.PARAM_IMPORTANCES, plots.SLICE, plots.BEST_TRIAL_LOSS]
+    )
+    for path in written:
+        assert_real_png(path)
+    assert not list((tmp_path / "plots").glob("*.tmp-*"))  # written atomically
+
+
+def test_retrain_plots_are_real_images(tmp_path):
+    t = np.arange(120)
+    actual = (100 + 10 * np.sin(t / 5))[:, None]
+    evaluation = {
+        "epochs_run": 4,
+        "history": {"loss": [1.0, 0.6, 0.4, 0.35], "val_loss": [1.1, 0.7, 0.5, 0.55]},
+        "test_predictions": {"actual": actual.tolist(), "retrained": (actual + 1.5).tolist()},
+    }
+    written = plots.write_retrain_plots(evaluation, str(tmp_path), target_name="load")
+    assert [os.path.basename(p) for p in written] == [plots.RETRAINED_LOSS, plots.TEST_PREDICTIONS]
+    for path in written:
+        assert_real_png(path)
+
+
+def test_history_layouts_and_bad_inputs(tmp_path):
+    per_epoch = [{"loss": 1.0, "val_loss": 2.0}, {"loss": 0.5, "val_loss": 1.0}]
+    assert plots.history_by_metric(per_epoch) == {"loss": [1.0, 0.5], "val_loss": [2.0, 1.0]}
+    assert plots.history_by_metric({"loss": [1, 2]}) == {"loss": [1.0, 2.0]}
+    with pytest.raises(ValueError, match="no loss"):
+        plots.plot_loss_curves([{"mae": 1.0}], str(tmp_path / "x.png"), title="t")
+    with pytest.raises(ValueError, match="one shape"):
+        plots.plot_test_predictions([1.0, 2.0], [1.0], str(tmp_path / "y.png"))
+
+
+def test_plots_without_data_are_skipped_with_a_warning(tmp_path, caplog):
+    empty = optuna.create_study()
+    with caplog.at_level(std_logging.WARNING):
+        assert plots.write_search_plots(empty, str(tmp_path), objective_name="val_loss") == []
+    assert any("no COMPLETE trial" in r.getMessage() for r in caplog.records)
+    # one complete trial: no importance (needs two), the other plots still come
+    one = optuna.create_study()
+    one.add_trial(create_trial(params={"lr": 1e-3}, distributions={"lr": SPACE["lr"]}, value=0.5))
+    written = plots.write_search_plots(one, str(tmp_path), objective_name="val_loss")
+    assert plots.PARAM_IMPORTANCES not in {os.path.basename(p) for p in written}
+    assert plots.OPTIMIZATION_HISTORY in {os.path.basename(p) for p in written}
+    imp = report.param_importances(one)
+    with pytest.raises(ValueError, match="no importances"):
+        plots.plot_param_importances(imp, str(tmp_path / "imp.png"))
+
+
+def test_missing_matplotlib_warns_once_and_draws_nothing(monkeypatch, caplog):
+    for name in list(sys.modules):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with caplog.at_level(std_logging.WARNING):
+        assert plots.is_available() is False
+        assert plots.check_available() is False
+    found = [r for r in caplog.records if "matplotlib is not installed" in r.getMessage()]
+    assert len(found) == 1 and "--no_plots" in found[0].getMessage()
+
+
+def test_run_writes_every_plot_and_links_them_from_the_summary(tmp_path):
+    """The whole run: search, retraining, plots, summary.md and TensorBoard logs."""
+    from test_report import write_tiny_run_config
+
+    from lstm_tuner.config import load_config
+    from lstm_tuner.run import RunOptions, run
+
+    config = load_config(write_tiny_run_config(tmp_path))
+    out = tmp_path / "runs" / "pl"
+    options = RunOptions(study_name="pl", output_dir=str(out), retrain_epochs=2)
+    result = run(config, options)
+    expected = {
+        plots.OPTIMIZATION_HISTORY,
+        plots.PARAM_IMPORTANCES,
+        plots.SLICE,
+        plots.BEST_TRIAL_LOSS,
+        plots.RETRAINED_LOSS,
+        plots.TEST_PREDICTIONS,
+    }
+    assert {p.name for p in (out / "plots").iterdir()} == expected
+    for name in expected:
+        assert_real_png(out / "plots" / name)
+    summary = (out / "summary.md").read_text()
+    for name in expected:
+        assert f"](plots/{name})" in summary
+    assert "## Parameter importance" in summary and "## Edge-of-space warnings" in summary
+    assert f"tensorboard --logdir {out / 'tensorboard'}" in summary
+    assert result.summary == summary
+
+    # the retrained model's test predictions, in original units, saved with the evaluation
+    evaluation = json.loads((out / "evaluation.json").read_text())
+    pred = evaluation["test_predictions"]
+    actual, retrained = np.array(pred["actual"]), np.array(pred["retrained"])
+    assert actual.shape == retrained.shape and actual.shape[1] == 1 and len(actual) > 10
+    assert 80 < actual.mean() < 120  # the load's units, not standardized
+    assert np.mean((retrained - actual) ** 2) == pytest.approx(
+        evaluation["test"]["retrained"]["mse"], rel=1e-6
+    )
+    # TensorBoard: one directory per trial beside the experiment summary
+    if tensorboard_lib.is_available():
+        assert sorted(p.name for p in (out / "tensorboard").iterdir() if p.is_dir()) == [
+            "trial_0000",
+            "trial_0001",
+        ]
