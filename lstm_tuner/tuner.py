@@ -515,50 +515,54 @@ def _grid_values(decl: HyperParameter) -> list[Any]:
     return [decl.default]
 
 
-def RandomSearch(
+def _with_sampler(
+    sampler_name: str,
     hypermodel: Any,
-    objective: str | Objective = "val_loss",
-    max_trials: int = 10,
-    seed: int | None = None,
+    objective: str | Objective,
+    max_trials: int,
+    seed: int | None,
     **kwargs: Any,
-) -> Tuner:  # noqa: N802
-    """KerasTuner's ``RandomSearch``: a :class:`Tuner` with Optuna's ``RandomSampler``."""
+) -> Tuner:
     return Tuner(
         hypermodel,
         objective,
         max_trials,
-        sampler=study_lib.make_sampler("random", seed),
+        sampler=study_lib.make_sampler(sampler_name, seed),
         seed=seed,
         **kwargs,
     )
 
 
-def BayesianOptimization(
+def RandomSearch(  # noqa: N802
     hypermodel: Any,
     objective: str | Objective = "val_loss",
     max_trials: int = 10,
     seed: int | None = None,
     **kwargs: Any,
-) -> Tuner:  # noqa: N802
+) -> Tuner:
+    """KerasTuner's ``RandomSearch``: a :class:`Tuner` with Optuna's ``RandomSampler``."""
+    return _with_sampler("random", hypermodel, objective, max_trials, seed, **kwargs)
+
+
+def BayesianOptimization(  # noqa: N802
+    hypermodel: Any,
+    objective: str | Objective = "val_loss",
+    max_trials: int = 10,
+    seed: int | None = None,
+    **kwargs: Any,
+) -> Tuner:
     """KerasTuner's ``BayesianOptimization`` name, run by Optuna's TPE (a Bayesian optimizer over a
     tree-structured Parzen estimator, not KerasTuner's Gaussian process)."""
-    return Tuner(
-        hypermodel,
-        objective,
-        max_trials,
-        sampler=study_lib.make_sampler("tpe", seed),
-        seed=seed,
-        **kwargs,
-    )
+    return _with_sampler("tpe", hypermodel, objective, max_trials, seed, **kwargs)
 
 
-def GridSearch(
+def GridSearch(  # noqa: N802
     hypermodel: Any,
     objective: str | Objective = "val_loss",
     max_trials: int | None = None,
     seed: int | None = None,
     **kwargs: Any,
-) -> Tuner:  # noqa: N802
+) -> Tuner:
     """KerasTuner's ``GridSearch``: every combination of the (discrete) space, by Optuna's ``GridSampler``.
 
     ``max_trials`` defaults to the size of the grid. Continuous floats need a ``step``.
@@ -570,7 +574,7 @@ def GridSearch(
     return Tuner(hm, objective, max_trials or size, sampler=sampler, seed=seed, **kwargs)
 
 
-def Hyperband(
+def Hyperband(  # noqa: N802
     hypermodel: Any,
     objective: str | Objective = "val_loss",
     max_epochs: int = 100,
@@ -578,7 +582,7 @@ def Hyperband(
     max_trials: int = 10,
     seed: int | None = None,
     **kwargs: Any,
-) -> Tuner:  # noqa: N802
+) -> Tuner:
     """KerasTuner's ``Hyperband`` name: TPE sampling with Optuna's ``HyperbandPruner``.
 
     Pass ``epochs=max_epochs`` to ``search``: the pruner stops weak trials early.
@@ -586,12 +590,4 @@ def Hyperband(
     pruner = optuna.pruners.HyperbandPruner(
         min_resource=1, max_resource=max_epochs, reduction_factor=factor
     )
-    return Tuner(
-        hypermodel,
-        objective,
-        max_trials,
-        sampler=study_lib.make_sampler("tpe", seed),
-        pruner=pruner,
-        seed=seed,
-        **kwargs,
-    )
+    return _with_sampler("tpe", hypermodel, objective, max_trials, seed, pruner=pruner, **kwargs)

@@ -47,6 +47,12 @@ def write_series_csv(path: Path, n: int = 300) -> np.ndarray:
     return np.stack([load, temp], axis=1)
 
 
+def read_series_in_time_order(path: Path) -> np.ndarray:
+    """The CSV written by write_series_csv as [time, (load, temp)], sorted by time."""
+    raw = np.genfromtxt(path, delimiter=",", skip_header=1)
+    return raw[np.argsort(raw[:, 0])][:, 1:]
+
+
 def run_cli(cwd: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
     return subprocess.run(
@@ -104,8 +110,7 @@ def _serving_matches_keras(run_dir: Path, export_name: str, weights: Path, raw: 
 
 @pytest.mark.slow
 def test_end_to_end_search_export_and_resume(workdir: Path):
-    raw = np.genfromtxt(workdir / "series.csv", delimiter=",", skip_header=1)
-    raw = raw[np.argsort(raw[:, 0])][:, 1:]
+    raw = read_series_in_time_order(workdir / "series.csv")
     proc = run_cli(
         workdir,
         "--config",
@@ -161,8 +166,7 @@ def test_end_to_end_search_export_and_resume(workdir: Path):
 
 @pytest.mark.slow
 def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
-    raw = np.genfromtxt(workdir / "series.csv", delimiter=",", skip_header=1)
-    raw = raw[np.argsort(raw[:, 0])][:, 1:]
+    raw = read_series_in_time_order(workdir / "series.csv")
     proc = run_cli(
         workdir,
         "--config",
