@@ -40,21 +40,24 @@ def package_versions() -> dict[str, str]:
     }
 
 
-def write_json_atomic(path: str | os.PathLike, payload: Any) -> None:
-    """Writes JSON through a temporary file and a rename, so readers never see half a file."""
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Writes a file through a temporary file and a rename, so readers never see half of it."""
     path = os.fspath(path)
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}"
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2, sort_keys=False, default=_json_default)
-            f.write("\n")
+        with open(tmp, "w") as f:
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_json_atomic(path: str | os.PathLike, payload: Any) -> None:
+    """Writes JSON atomically (see :func:`write_text_atomic`)."""
+    write_text_atomic(path, json.dumps(payload, indent=2, default=_json_default) + "\n")
 
 
 def _json_default(value: Any) -> Any:
@@ -112,6 +115,9 @@ def export_model(
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path)}.tmp-")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a model server may run as another user
     try:
         archive.write_out(tmp, verbose=False)
         full_metadata = {

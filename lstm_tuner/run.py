@@ -32,7 +32,7 @@ from lstm_tuner import study as study_lib
 from lstm_tuner.config import Config, config_to_dict
 from lstm_tuner.data import SeriesData, Windows, load_data
 from lstm_tuner.errors import ConfigError
-from lstm_tuner.export import export_model, write_json_atomic
+from lstm_tuner.export import export_model, write_json_atomic, write_text_atomic
 from lstm_tuner.model import LSTMHyperModel
 from lstm_tuner.objective import Objective
 from lstm_tuner.tuner import Tuner, grid_from_hypermodel
@@ -203,7 +203,7 @@ def run(config: Config, options: RunOptions, data: SeriesData | None = None) -> 
         if retrain_epochs:
             evaluation = retrain_and_evaluate(tuner, data, config, retrain_epochs, options.verbose)
             write_json_atomic(os.path.join(output_dir, "evaluation.json"), evaluation)
-    _write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(tuner))
+    write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(tuner))
     importance = report.param_importances(tuner.study) if best else None
     plot_files: list[str] = []
     if options.plots and best and plots_lib.check_available():
@@ -211,7 +211,7 @@ def run(config: Config, options: RunOptions, data: SeriesData | None = None) -> 
     summary = summary_markdown(
         tuner, config, options, data, evaluation, importance=importance, plot_files=plot_files
     )
-    _write_text_atomic(os.path.join(output_dir, "summary.md"), summary)
+    write_text_atomic(os.path.join(output_dir, "summary.md"), summary)
     return RunResult(
         output_dir=output_dir,
         finished_trials=finished,
@@ -598,10 +598,3 @@ def summary_markdown(
         "",
     ]
     return "\n".join(lines)
-
-
-def _write_text_atomic(path: str, text: str) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
