@@ -117,7 +117,9 @@ def export_model(
     tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path)}.tmp-")
     umask = os.umask(0o022)
     os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a model server may run as another user
+    os.chmod(
+        tmp, 0o777 & ~umask
+    )  # mkdtemp makes it private; a model server may run as another user
     try:
         archive.write_out(tmp, verbose=False)
         full_metadata = {

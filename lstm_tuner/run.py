@@ -51,7 +51,6 @@ class RunOptions:
         storage: An Optuna storage URL; default ``sqlite:///<output_dir>/study.db``.
         overwrite: Delete the study and start afresh.
         strategy: ``auto``, ``default``, ``mirrored`` or ``one_device``.
-        retrain_epochs: Retrain the best configuration for this many epochs (0: the config's value).
         verbose: Keras ``fit`` verbosity (0 quiet, 1 progress bar, 2 one line per epoch).
         plots: Write PNG plots to ``<output_dir>/plots/`` (skipped with a warning without matplotlib).
     """
@@ -61,7 +60,6 @@ class RunOptions:
     storage: str | None = None
     overwrite: bool = False
     strategy: str = "auto"
-    retrain_epochs: int = 0
     verbose: int = 0
     search_only: bool = False
     plots: bool = True
@@ -186,7 +184,14 @@ def run(config: Config, options: RunOptions, data: SeriesData | None = None) -> 
                 "params": best_params,
             },
         )
-        if config.export.enabled:
+        if config.export.enabled and not os.path.exists(tuner.weights_path(best[0].number)):
+            logging.warning(
+                "Not exporting: the weights of the best trial %d were written by a worker on another "
+                "machine (%s); run this command there to export it.",
+                best[0].number,
+                best[0].user_attrs.get("worker", "unknown"),
+            )
+        elif config.export.enabled:
             export_trained(
                 tuner.get_best_models(1)[0],
                 os.path.join(output_dir, "export", "best_trial"),
@@ -199,9 +204,10 @@ def run(config: Config, options: RunOptions, data: SeriesData | None = None) -> 
                     "validation_loss": best[0].value,
                 },
             )
-        retrain_epochs = options.retrain_epochs or config.training.retrain_epochs
-        if retrain_epochs:
-            evaluation = retrain_and_evaluate(tuner, data, config, retrain_epochs, options.verbose)
+        if config.training.retrain_epochs:
+            evaluation = retrain_and_evaluate(
+                tuner, data, config, config.training.retrain_epochs, options.verbose
+            )
             write_json_atomic(os.path.join(output_dir, "evaluation.json"), evaluation)
     write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(tuner))
     importance = report.param_importances(tuner.study) if best else None

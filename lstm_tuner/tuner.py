@@ -345,7 +345,7 @@ class Tuner:
                 trial.set_user_attr("history", tracker.history)
         trial.set_user_attr("hyperparameters", hp.values)
         model.set_weights(best_weights)
-        path = self._weights_path(trial.number)
+        path = self.weights_path(trial.number)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         model.save_weights(path)
         return float(np.mean(values))
@@ -394,7 +394,7 @@ class Tuner:
         """
         models = []
         for trial in study_lib.best_trials(self.study, num_models):
-            path = self._weights_path(trial.number)
+            path = self.weights_path(trial.number)
             if not os.path.exists(path):
                 raise FileNotFoundError(
                     f"weights of trial {trial.number} not found at {path}; they are kept by the worker "
@@ -474,7 +474,8 @@ class Tuner:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _weights_path(self, trial_number: int) -> str:
+    def weights_path(self, trial_number: int) -> str:
+        """Where a trial's best-epoch weights are kept."""
         return os.path.join(
             self.project_dir, "trials", f"trial_{trial_number:04d}", WEIGHTS_FILENAME
         )

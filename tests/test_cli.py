@@ -158,6 +158,14 @@ def test_end_to_end_search_export_and_resume(workdir: Path):
     assert "3 of 3 trials complete" in again.stdout
     assert len((run_dir / "trials.csv").read_text().splitlines()) == 4  # nothing trained again
 
+    # weights of the best trial kept by a worker on another machine: the run ends cleanly, no export
+    import shutil
+
+    shutil.rmtree(run_dir / "trials")
+    elsewhere = run_cli(workdir, "--config", "tiny.yaml", "--study-name", "e2e", "--n_trials", "3")
+    assert elsewhere.returncode == 0, elsewhere.stderr[-3000:]
+    assert "Not exporting" in elsewhere.stderr
+
     import optuna
 
     study = optuna.load_study(study_name="e2e", storage=f"sqlite:///{run_dir / 'study.db'}")

@@ -151,9 +151,9 @@ def test_run_writes_every_plot_and_links_them_from_the_summary(tmp_path):
     from lstm_tuner.config import load_config
     from lstm_tuner.run import RunOptions, run
 
-    config = load_config(write_tiny_run_config(tmp_path))
+    config = load_config(write_tiny_run_config(tmp_path), ["training.retrain_epochs=2"])
     out = tmp_path / "runs" / "pl"
-    options = RunOptions(study_name="pl", output_dir=str(out), retrain_epochs=2)
+    options = RunOptions(study_name="pl", output_dir=str(out))
     result = run(config, options)
     expected = {
         plots.OPTIMIZATION_HISTORY,
