@@ -43,6 +43,7 @@ def test_live_study_records_distributions_and_log_sampling():
     lr = hp.Float("lr", 1e-4, 5e-3, sampling="log")
     choice = hp.Choice("batch_size", [32, 64, 128])
     flag = hp.Boolean("flag")
+    assert hp.Fixed("layers", 2) == 2
     assert units in (64, 128, 192, 256)
     assert 1e-4 <= lr <= 5e-3
     assert choice in (32, 64, 128)
@@ -51,7 +52,9 @@ def test_live_study_records_distributions_and_log_sampling():
     assert dists["units"] == optuna.distributions.IntDistribution(64, 256, step=64)
     assert dists["lr"] == optuna.distributions.FloatDistribution(1e-4, 5e-3, log=True)
     assert dists["batch_size"] == optuna.distributions.CategoricalDistribution([32, 64, 128])
-    assert trial.params == hp.values
+    assert "layers" not in trial.params  # a fixed value is not searched, but it is recorded
+    assert hp.values == {**trial.params, "layers": 2}
+    assert hp["units"] == units and "lr" in hp and hp.get("flag") is flag
 
 
 def test_asking_twice_returns_same_value_and_redefinition_fails():
