@@ -82,7 +82,7 @@ MODES: dict[str, dict[str, Any]] = {
         pipeline_points=5_000_000,
         pipeline_window=100,
         pipeline_batches=3000,
-        search_points=1000,
+        search_points=800,
         window_size=30,
         n_trials=10,
         epochs=5,
@@ -456,6 +456,10 @@ def _our_search(
     elif method in ("median", "hyperband", "none"):
         sampler = study_lib.make_sampler("tpe", seed)
         pruner = study_lib.make_pruner(method, max_epochs=epochs)
+    elif method == "tpe_balanced":  # candidate: the spec's balanced configuration first, then TPE
+        sampler = study_lib.make_sampler("tpe", seed)
+        pruner = study_lib.make_pruner(default_pruner, max_epochs=epochs)
+        enqueue = SPEC_EXAMPLES[:1]
     elif method == "tpe_examples":
         sampler = study_lib.make_sampler("tpe", seed)
         pruner = study_lib.make_pruner(default_pruner, max_epochs=epochs)
