@@ -10,18 +10,11 @@ import sys
 import pytest
 import tensorflow as tf
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from test_tuner import TINY_SPACE
 
 import lstm_tuner as lt
 from lstm_tuner import tensorboard as tb
-from lstm_tuner.search_space import ParamSpec
 
-TINY_SPACE = (
-    ParamSpec("hidden_size", "int", low=8, high=16, step=8),
-    ParamSpec("num_layers", "int", low=1, high=2),
-    ParamSpec("dropout", "float", low=0.0, high=0.2),
-    ParamSpec("lr", "float", low=1e-3, high=1e-2, log=True),
-    ParamSpec("batch_size", "categorical", choices=(16, 32)),
-)
 SEARCHED = {s.name for s in TINY_SPACE}
 
 
