@@ -90,50 +90,27 @@ def _positive_span_is_wide(values: Sequence[float]) -> bool:
 
 
 def plot_optimization_history(study: optuna.Study, path: str, *, objective_name: str) -> str:
-    """Each COMPLETE trial's value, the best value so far, and where pruned trials stopped.
+    """Optuna's optimization history: each COMPLETE trial's value and the best value so far.
 
     Raises:
         ValueError: when the study has no COMPLETE trial.
     """
-    complete = [
-        t
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if t.value is not None
-    ]
-    if not complete:
-        raise ValueError("no COMPLETE trial to plot")
-    minimize = study.direction == optuna.study.StudyDirection.MINIMIZE
-    numbers = [t.number for t in complete]
-    values = [float(t.value) for t in complete]
-    best_so_far = (np.minimum if minimize else np.maximum).accumulate(values)
-    fig = _figure()
-    ax = fig.add_subplot(1, 1, 1)
-    ax.plot(numbers, values, "o", color="tab:blue", label=f"{objective_name} of a trial")
-    ax.step(numbers, best_so_far, where="post", color="tab:red", label="best so far")
-    pruned = [
-        t
-        for t in study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
-        if t.intermediate_values
-    ]
-    if pruned:
-        ax.plot(
-            [t.number for t in pruned],
-            [t.intermediate_values[max(t.intermediate_values)] for t in pruned],
-            "x",
-            color="tab:gray",
-            label="pruned (last reported)",
-        )
-    if _positive_span_is_wide(values):
-        ax.set_yscale("log")
-    from matplotlib.ticker import MaxNLocator
+    import warnings
 
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("trial")
-    ax.set_ylabel(objective_name)
-    ax.set_title(f"Optimization history ({len(complete)} complete trials)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _save(fig, path)
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as optuna_plots
+
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        raise ValueError("no COMPLETE trial to plot")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        ax = optuna_plots.plot_optimization_history(study, target_name=objective_name)
+    fig = ax.figure
+    fig.set_size_inches(8.0, 4.5)
+    try:
+        return _save(fig, path)
+    finally:
+        plt.close(fig)  # Optuna draws through pyplot, which keeps every figure until closed
 
 
 def plot_param_importances(importance: report.Importance, path: str) -> str:
@@ -172,6 +149,9 @@ def _slice_params(trials: Sequence[FrozenTrial]) -> list[tuple[str, Any]]:
 
 def plot_slices(study: optuna.Study, path: str, *, objective_name: str) -> str:
     """The objective against each searched hyperparameter, one panel each; the best trial starred.
+
+    Drawn here rather than by Optuna's ``plot_slice``, which zooms each axis to the sampled values: the
+    x axis spans the whole searched range, so a best value at the edge of the space shows as one.
 
     Raises:
         ValueError: when no COMPLETE trial has a searched parameter.
