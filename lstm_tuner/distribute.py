@@ -45,8 +45,3 @@ def get_strategy(strategy: str | tf.distribute.Strategy | None = None) -> tf.dis
         chosen.num_replicas_in_sync,
     )
     return chosen
-
-
-def per_replica_batch_size(batch_size: int, strategy: tf.distribute.Strategy) -> int:
-    """The batch each replica sees for a global ``batch_size``."""
-    return max(1, batch_size // strategy.num_replicas_in_sync)

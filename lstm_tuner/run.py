@@ -184,16 +184,20 @@ def run(config: Config, options: RunOptions, data: SeriesData | None = None) -> 
                 "params": best_params,
             },
         )
-        if config.export.enabled and not os.path.exists(tuner.weights_path(best[0].number)):
+        # One rebuild of the best trial's model serves the export and the test-set comparison.
+        best_model = None
+        if os.path.exists(tuner.weights_path(best[0].number)):
+            best_model = tuner.get_best_models(1)[0]
+        else:
             logging.warning(
-                "Not exporting: the weights of the best trial %d were written by a worker on another "
-                "machine (%s); run this command there to export it.",
+                "The weights of the best trial %d were written by a worker on another machine (%s); "
+                "run this command there to export it and to compare it on the test set.",
                 best[0].number,
                 best[0].user_attrs.get("worker", "unknown"),
             )
-        elif config.export.enabled:
+        if config.export.enabled and best_model is not None:
             export_trained(
-                tuner.get_best_models(1)[0],
+                best_model,
                 os.path.join(output_dir, "export", "best_trial"),
                 data,
                 config,
@@ -206,7 +210,7 @@ def run(config: Config, options: RunOptions, data: SeriesData | None = None) -> 
             )
         if config.training.retrain_epochs:
             evaluation = retrain_and_evaluate(
-                tuner, data, config, config.training.retrain_epochs, options.verbose
+                tuner, data, config, config.training.retrain_epochs, options.verbose, best_model
             )
             write_json_atomic(os.path.join(output_dir, "evaluation.json"), evaluation)
     write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(tuner))
@@ -319,18 +323,24 @@ def evaluate_in_original_units(
 
 
 def retrain_and_evaluate(
-    tuner: Tuner, data: SeriesData, config: Config, epochs: int, verbose: int = 0
+    tuner: Tuner,
+    data: SeriesData,
+    config: Config,
+    epochs: int,
+    verbose: int = 0,
+    best_trial_model: keras.Model | None = None,
 ) -> dict[str, Any]:
     """Retrains the best configuration, evaluates it on the test split against two references.
 
-    The references are the naive last-value forecast and the best trial's own (short-trained) model.
-    The retrained model is exported to ``export/final/``.
+    The references are the naive last-value forecast and ``best_trial_model``, the best trial's own
+    (short-trained) model, when given. The retrained model is exported to ``export/final/``.
     """
     x_test, _ = data.test.arrays()
-    best_trial_model = tuner.get_best_models(1)[0]
-    best_trial_eval = evaluate_in_original_units(
-        best_trial_model.predict(x_test, verbose=0), data.test, data
-    )
+    best_trial_eval = None
+    if best_trial_model is not None:
+        best_trial_eval = evaluate_in_original_units(
+            best_trial_model.predict(x_test, verbose=0), data.test, data
+        )
     naive = evaluate_in_original_units(data.test.last_values(), data.test, data)
     model, history = tuner.retrain_best(
         data.train,
@@ -359,11 +369,11 @@ def retrain_and_evaluate(
         "retrain_epochs": epochs,
         "epochs_run": len(objective_history),
         "best_epoch": best_epoch,
-        "best_validation_loss": min(objective_history) if objective_history else None,
+        "best_validation_loss": objective_history[best_epoch - 1] if best_epoch else None,
         "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
         "test": {
             "retrained": retrained,
-            "best_trial": best_trial_eval,
+            **({"best_trial": best_trial_eval} if best_trial_eval is not None else {}),
             "naive_last_value": naive,
         },
         "units": f"original units of {data.target_name!r}",
@@ -564,21 +574,13 @@ def summary_markdown(
             report.markdown_table(
                 ["model", "test MSE", "test MAE"],
                 [
-                    [
-                        "retrained best configuration",
-                        test["retrained"]["mse"],
-                        test["retrained"]["mae"],
-                    ],
-                    [
-                        f"best trial ({config.training.epochs} epochs)",
-                        test["best_trial"]["mse"],
-                        test["best_trial"]["mae"],
-                    ],
-                    [
-                        "naive last value",
-                        test["naive_last_value"]["mse"],
-                        test["naive_last_value"]["mae"],
-                    ],
+                    [label, test[key]["mse"], test[key]["mae"]]
+                    for key, label in (
+                        ("retrained", "retrained best configuration"),
+                        ("best_trial", f"best trial ({config.training.epochs} epochs)"),
+                        ("naive_last_value", "naive last value"),
+                    )
+                    if key in test
                 ],
             ),
             "",

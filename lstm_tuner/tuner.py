@@ -166,7 +166,6 @@ class Tuner:
         os.makedirs(self.project_dir, exist_ok=True)
         if storage is None:
             storage = "sqlite:///" + os.path.abspath(os.path.join(self.project_dir, "study.db"))
-        self.storage_url = storage if isinstance(storage, str) else None
         self._storage = study_lib.open_storage(
             storage,
             heartbeat_interval_s=heartbeat_interval_s,
