@@ -705,16 +705,7 @@ def _build_search_space(raw: Any, where: str) -> tuple[ParamSpec, ...]:
         raw = {}
     if isinstance(raw, Mapping):
         _precheck_space(raw, where)
-    try:
-        space = space_from_dict(raw, f"{where}: search_space")
-    except ConfigError as exc:
-        message = str(exc)
-        # ParamSpec.__post_init__ validates before space_from_dict can add the file to the prefix.
-        if message.startswith(f"{where}: "):
-            raise
-        raise ConfigError(f"{where}: {message}") from exc
-    defaults = {spec.name: spec for spec in DEFAULT_SEARCH_SPACE}
-    return tuple(_as_default_if_same(spec, defaults.get(spec.name)) for spec in space)
+    return space_from_dict(raw, f"{where}: search_space")
 
 
 def _precheck_space(raw: Mapping[Any, Any], where: str) -> None:
@@ -760,21 +751,3 @@ def _precheck_space(raw: Mapping[Any, Any], where: str) -> None:
             raise _error(
                 where, f"{key}.value", "must be a number" + _TEXT_NUMBER_HINT, entry.get("value")
             )
-
-
-def _as_default_if_same(spec: ParamSpec, default: ParamSpec | None) -> ParamSpec:
-    """Returns ``default`` when ``spec`` means the same thing.
-
-    ``space_from_dict`` fills in ``step=1`` for an int parameter while the default space leaves it
-    ``None``; both mean step 1. Returning the default keeps ``load_config(baseline).search_space ==
-    DEFAULT_SEARCH_SPACE`` and makes a default space round-trip through :func:`config_to_dict`.
-    """
-    if default is not None and _with_int_step(spec) == _with_int_step(default):
-        return default
-    return spec
-
-
-def _with_int_step(spec: ParamSpec) -> ParamSpec:
-    if spec.type == "int" and spec.step is None:
-        return dataclasses.replace(spec, step=1)
-    return spec

@@ -48,6 +48,10 @@ class ParamSpec:
     value: Any = None
 
     def __post_init__(self) -> None:
+        if self.type == "int" and self.step is None:
+            object.__setattr__(
+                self, "step", 1
+            )  # one spelling of "step 1", so equal specs compare equal
         validate_param(self)
 
     def suggest(self, hp: HyperParameters) -> Any:
