@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import gc
+
 import keras
 import numpy as np
 import optuna
 import pytest
 from optuna.trial import TrialState
+from tensorflow.python.framework import ops as tf_ops
+from tensorflow.python.framework.func_graph import FuncGraph
 
 import lstm_tuner as lt
 from lstm_tuner.search_space import ParamSpec
@@ -207,6 +211,44 @@ def test_same_seed_gives_same_hyperparameter_sequence(tmp_path, sine_windows):
     a, b = sequence("a"), sequence("b")
     assert a == b
     assert len({tuple(sorted(p.items())) for p in a}) == 3
+
+
+def test_training_seed_follows_the_hyperparameters_not_the_trial_number(tmp_path, sine_windows):
+    params = {"hidden_size": 8, "num_layers": 1, "dropout": 0.1, "lr": 5e-3, "batch_size": 16}
+    other = dict(params, dropout=0.05)
+    tuner = lt.Tuner(_tiny_lstm(), max_trials=3, directory=tmp_path, project_name="s", seed=4)
+    for p in (params, other, params):
+        tuner.study.enqueue_trial(p)
+    _search(tuner, sine_windows)
+    first, second, third = tuner.study.get_trials()
+    assert first.params == third.params == params
+    # trials 0 and 2 trained the same model from the same initialization; trial 1 did not
+    assert third.user_attrs["history"] == first.user_attrs["history"]
+    assert third.value == first.value != second.value
+    assert lt.tuner.training_seed(4, params) == lt.tuner.training_seed(4, dict(params))
+    assert lt.tuner.training_seed(4, params) != lt.tuner.training_seed(5, params)
+    assert lt.tuner.training_seed(4, params) != lt.tuner.training_seed(4, params, execution=1)
+
+
+def _live_train_graphs() -> int:
+    keras.backend.clear_session()
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, FuncGraph) and "one_step_on" in o.name)
+
+
+def test_trials_leave_no_traced_graphs_behind(tmp_path, sine_windows):
+    # tf.custom_gradient registrations (from the optimizer's all-reduce) pinned every trial's
+    # traced train step, about 20 MB per trial (tensorflow/tensorflow#97697).
+    registry = tf_ops._gradient_registry._registry
+    before = set(registry)
+    graphs_before = _live_train_graphs()
+    tuner = lt.Tuner(_tiny_lstm(), max_trials=2, directory=tmp_path, project_name="g", seed=6)
+    _search(tuner, sine_windows)
+    assert _states(tuner) == ["COMPLETE"] * 2
+    assert [k for k in registry if k not in before and k.startswith("CustomGradient-")] == []
+    assert _live_train_graphs() <= graphs_before
+    # the trials' models still load and predict afterwards
+    assert tuner.get_best_models(1)[0].predict(sine_windows[2][:4], verbose=0).shape == (4, 1)
 
 
 def test_get_best_models_after_restart(tmp_path, sine_windows):
