@@ -251,6 +251,55 @@ def test_trials_leave_no_traced_graphs_behind(tmp_path, sine_windows):
     assert tuner.get_best_models(1)[0].predict(sine_windows[2][:4], verbose=0).shape == (4, 1)
 
 
+class _CountStepTraces(keras.callbacks.Callback):
+    """How many ``one_step_on_data`` graphs (Keras's traced train/test step) each fit creates."""
+
+    def __init__(self):
+        super().__init__()
+        self.traced = []  # shared with the copies the tuner makes of its callbacks
+
+    @staticmethod
+    def _alive() -> int:
+        gc.collect()
+        return sum(
+            1 for o in gc.get_objects() if isinstance(o, FuncGraph) and o.name == "one_step_on_data"
+        )
+
+    def on_train_begin(self, logs=None):
+        self.before = self._alive()
+
+    def on_train_end(self, logs=None):
+        self.traced.append(self._alive() - self.before)
+
+
+def test_train_step_traced_once_with_optimizer_built_before_fit(tmp_path, sine_windows):
+    # An optimizer built inside the first trace makes TensorFlow trace the train step twice.
+    counter = _CountStepTraces()
+    tuner = lt.Tuner(_tiny_lstm(), max_trials=1, directory=tmp_path, project_name="t", seed=7)
+    x, y, xv, yv = sine_windows
+    tuner.search(x, y, validation_data=(xv, yv), epochs=2, verbose=0, callbacks=[counter])
+    assert counter.traced == [2]  # the train step once, the validation step once, for 2 epochs
+
+    class Subclassed(keras.Model):  # built on its first call: its optimizer is left to Keras
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x[:, -1, :])
+
+    def build_subclassed(hp):
+        model = Subclassed()
+        model.compile(keras.optimizers.Adam(hp.Float("lr", 1e-3, 1e-2)), "mse")
+        return model
+
+    other = lt.Tuner(build_subclassed, max_trials=1, directory=tmp_path, project_name="u", seed=7)
+    model = other._build(lt.HyperParameters.from_values({"lr": 1e-3}))
+    assert not model.optimizer.built
+    other.search(x, y, validation_data=(xv, yv), epochs=1, verbose=0)
+    assert _states(other) == ["COMPLETE"]
+
+
 def test_get_best_models_after_restart(tmp_path, sine_windows):
     tuner = lt.Tuner(_tiny_lstm(), max_trials=2, directory=tmp_path, project_name="m", seed=2)
     _search(tuner, sine_windows)
