@@ -114,7 +114,9 @@ def make_tuner(config: Config, options: RunOptions, num_features: int) -> Tuner:
         max_retries=config.study.max_retries,
         objective=Objective(config.study.objective, config.study.direction),
         max_trials=config.study.n_trials,
-        sampler=study_lib.make_sampler(config.study.sampler, sampler_seed, search_space=grid),
+        sampler=study_lib.make_sampler(
+            config.study.sampler, sampler_seed, search_space=grid, n_trials=config.study.n_trials
+        ),
         pruner=study_lib.make_pruner(config.study.pruner, max_epochs=config.training.epochs),
         storage=options.storage,
         study_name=options.study_name,

@@ -74,11 +74,24 @@ def open_storage(
         ) from None
 
 
+def tpe_startup_trials(n_trials: int | None) -> int:
+    """TPE's random trials before it models the results: half the budget, between 5 and 10.
+
+    Optuna's default is 10, which makes a 10-trial search (the spec's) pure random search. With 5,
+    the last 5 trials are proposed by TPE: on the benchmark (docs/benchmarks.md) that beat random
+    search's median best val MSE over 10 seeds. From 20 trials on it is Optuna's default of 10.
+    """
+    if n_trials is None:
+        return 10
+    return min(10, max(5, n_trials // 2))
+
+
 def make_sampler(
     name: str = "tpe",
     seed: int | None = None,
     *,
     search_space: dict[str, Sequence[Any]] | None = None,
+    n_trials: int | None = None,
 ) -> optuna.samplers.BaseSampler:
     """The sampler for a name; ``"tpe"`` is the default search of lstm_tuner.
 
@@ -86,9 +99,10 @@ def make_sampler(
         name: ``"tpe"``, ``"random"`` or ``"grid"``.
         seed: Makes the sequence of sampled hyperparameters reproducible.
         search_space: ``{name: values}`` for ``"grid"``.
+        n_trials: The search's budget; sizes TPE's random start (:func:`tpe_startup_trials`).
     """
     if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=tpe_startup_trials(n_trials))
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "grid":

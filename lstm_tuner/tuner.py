@@ -218,7 +218,9 @@ class Tuner:
             self._delete_previous_run()
         self.study = optuna.create_study(
             storage=self._storage,
-            sampler=sampler if sampler is not None else study_lib.make_sampler("tpe", seed),
+            sampler=sampler
+            if sampler is not None
+            else study_lib.make_sampler("tpe", seed, n_trials=max_trials),
             pruner=pruner if pruner is not None else optuna.pruners.NopPruner(),
             study_name=self.study_name,
             direction=self.objective.optuna_direction,
@@ -592,7 +594,7 @@ def _with_sampler(
         hypermodel,
         objective,
         max_trials,
-        sampler=study_lib.make_sampler(sampler_name, seed),
+        sampler=study_lib.make_sampler(sampler_name, seed, n_trials=max_trials),
         seed=seed,
         **kwargs,
     )

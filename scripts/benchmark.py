@@ -42,7 +42,11 @@ _SMOKE = flags.DEFINE_bool("smoke", False, "The smallest run (seconds of trainin
 _OUTPUT = flags.DEFINE_string("output", "benchmark.json", "Where to write the JSON results.")
 _CSV = flags.DEFINE_string("csv", None, "Also run the search benchmark on this CSV series.")
 _CSV_TARGET = flags.DEFINE_string("csv_target", None, "The CSV column to predict (with --csv).")
+_CSV_ONLY = flags.DEFINE_bool("csv_only", False, "With --csv: search the CSV series only.")
 _SEEDS = flags.DEFINE_integer("seeds", None, "Seeds per search method (default: the mode's).", 1)
+_FIRST_SEED = flags.DEFINE_integer(
+    "first_seed", 0, "Search seeds are first_seed, first_seed+1, ...", 0
+)
 _METHODS = flags.DEFINE_list(
     "methods", None, "Search methods to run (default: the mode's); see METHODS in this file."
 )
@@ -56,7 +60,6 @@ _PIPELINE_POINTS = flags.DEFINE_integer("pipeline_points", 5_000_000, "Internal:
 _PIPELINE_WINDOW = flags.DEFINE_integer("pipeline_window", 100, "Internal: window size.")
 
 SECTIONS = ("environment", "overhead", "pipeline", "memory", "search", "pruning")
-DATE = "2026-11-28"
 
 #: Mode settings. ``search_points`` is the built-in series' length for the search benchmark.
 MODES: dict[str, dict[str, Any]] = {
@@ -157,7 +160,7 @@ def describe_environment(mode: str, settings: dict[str, Any]) -> dict[str, Any]:
     except ImportError:
         kt_version = None
     return {
-        "date": DATE,
+        "date": datetime.date.today().isoformat(),
         "measured_at": datetime.datetime.now().isoformat(timespec="seconds"),
         "mode": mode,
         "settings": settings,
@@ -448,30 +451,25 @@ def _our_search(
     default_pruner = StudyConfig().pruner
     enqueue: Sequence[dict[str, Any]] = ()
     if method == "default":
-        sampler = study_lib.make_sampler("tpe", seed)
+        sampler = study_lib.make_sampler("tpe", seed, n_trials=n_trials)
         pruner = study_lib.make_pruner(default_pruner, max_epochs=epochs)
     elif method == "random":
-        sampler = study_lib.make_sampler("random", seed)
+        sampler = study_lib.make_sampler("random", seed, n_trials=n_trials)
         pruner = study_lib.make_pruner("none")
     elif method in ("median", "hyperband", "none"):
-        sampler = study_lib.make_sampler("tpe", seed)
+        sampler = study_lib.make_sampler("tpe", seed, n_trials=n_trials)
         pruner = study_lib.make_pruner(method, max_epochs=epochs)
     elif method == "tpe_balanced":  # candidate: the spec's balanced configuration first, then TPE
-        sampler = study_lib.make_sampler("tpe", seed)
+        sampler = study_lib.make_sampler("tpe", seed, n_trials=n_trials)
         pruner = study_lib.make_pruner(default_pruner, max_epochs=epochs)
         enqueue = SPEC_EXAMPLES[:1]
     elif method == "tpe_examples":
-        sampler = study_lib.make_sampler("tpe", seed)
+        sampler = study_lib.make_sampler("tpe", seed, n_trials=n_trials)
         pruner = study_lib.make_pruner(default_pruner, max_epochs=epochs)
         enqueue = SPEC_EXAMPLES
-    elif method.startswith("tpe_startup"):  # e.g. tpe_startup5_mv: n_startup_trials=5, multivariate
+    elif method.startswith("tpe_startup"):  # e.g. tpe_startup3: TPE with n_startup_trials=3
         startup = int(method[len("tpe_startup") :].split("_")[0])
-        sampler = optuna.samplers.TPESampler(
-            seed=seed,
-            n_startup_trials=startup,
-            multivariate=method.endswith("_mv"),
-            consider_endpoints=True,
-        )
+        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
         pruner = study_lib.make_pruner(default_pruner, max_epochs=epochs)
         enqueue = SPEC_EXAMPLES if "_ex" in method else ()
     else:
@@ -579,6 +577,7 @@ def bench_search(
     seeds: int,
     csv: str | None,
     target: str | None,
+    csv_only: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Returns the ``search`` and ``memory`` sections."""
     try:
@@ -588,7 +587,9 @@ def bench_search(
     except ImportError:
         have_kt = False
     space = make_space(settings["space"])
-    datasets = {"builtin": load_series(settings["search_points"], settings["window_size"])}
+    datasets = {}
+    if not csv_only:
+        datasets["builtin"] = load_series(settings["search_points"], settings["window_size"])
     if csv:
         datasets["csv"] = load_series(0, settings["window_size"], csv, target)
     runs: list[dict[str, Any]] = []
@@ -599,7 +600,7 @@ def bench_search(
             if method.startswith("kt_") and not have_kt:
                 skipped[method] = "keras-tuner is not installed (pip install '.[benchmark]')"
                 continue
-            for seed in range(seeds):
+            for seed in range(_FIRST_SEED.value, _FIRST_SEED.value + seeds):
                 rss: list[float] = []
                 start_rss = rss_mb()
                 with tempfile.TemporaryDirectory() as tmp:
@@ -808,6 +809,8 @@ def main(argv: Sequence[str]) -> None:
         raise app.UsageError("--smoke and --quick exclude each other")
     if _CSV.value and not _CSV_TARGET.value:
         raise app.UsageError("--csv needs --csv_target")
+    if _CSV_ONLY.value and not _CSV.value:
+        raise app.UsageError("--csv_only needs --csv")
     mode = "smoke" if _SMOKE.value else "quick" if _QUICK.value else "full"
     settings = dict(MODES[mode])
     seeds = _SEEDS.value or settings["seeds"]
@@ -827,7 +830,9 @@ def main(argv: Sequence[str]) -> None:
         results["pipeline"] = bench_pipeline(settings)
 
     def run_search() -> None:
-        search, memory = bench_search(settings, methods, seeds, _CSV.value, _CSV_TARGET.value)
+        search, memory = bench_search(
+            settings, methods, seeds, _CSV.value, _CSV_TARGET.value, _CSV_ONLY.value
+        )
         results["search"], results["memory"] = search, memory
         results["pruning"] = pruning_section(search)
 

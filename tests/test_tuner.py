@@ -362,3 +362,13 @@ def test_grid_search_covers_the_grid(tmp_path, sine_windows):
     _search(tuner, sine_windows)
     combos = {(t.params["units"], round(t.params["lr"], 3)) for t in tuner.study.get_trials()}
     assert combos == {(1, 0.01), (1, 0.02), (2, 0.01), (2, 0.02)}
+
+
+def test_default_tpe_random_start_is_half_the_budget(tmp_path):
+    from lstm_tuner.study import tpe_startup_trials
+
+    assert [tpe_startup_trials(n) for n in (None, 4, 10, 16, 20, 100)] == [10, 5, 5, 8, 10, 10]
+    tuner = lt.Tuner(_tiny_lstm(), max_trials=10, directory=tmp_path, project_name="d", seed=0)
+    assert isinstance(tuner.study.sampler, optuna.samplers.TPESampler)
+    # the spec's 10-trial search: 5 random trials, then 5 proposed by TPE (Optuna's default: 10 random)
+    assert tuner.study.sampler._n_startup_trials == 5
