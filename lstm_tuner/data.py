@@ -468,6 +468,16 @@ class Scaler:
         return cls(mean=np.asarray(data["mean"]), scale=np.asarray(data["scale"]))
 
 
+def _aligned_float32(array: np.ndarray) -> np.ndarray:
+    """A C-contiguous float32 copy whose buffer is 64-byte aligned, as TensorFlow's tensors are."""
+    nbytes = array.size * 4
+    buffer = np.empty(nbytes + 64, dtype=np.uint8)
+    start = -buffer.ctypes.data % 64
+    out = buffer[start : start + nbytes].view(np.float32).reshape(array.shape)
+    out[...] = array
+    return out
+
+
 class Windows:
     """Sliding windows over one copy of a (scaled) series, fed to ``tf.data`` by index gathering.
 
@@ -506,7 +516,7 @@ class Windows:
                 f"Windows: series has {len(array)} points, fewer than window_size + horizon = "
                 f"{window_size + horizon}"
             )
-        copy = np.array(array, dtype=np.float32, order="C")  # always a copy: this object owns it
+        copy = _aligned_float32(array)  # always a copy: this object owns it
         if not np.isfinite(copy).all():
             row = int(np.flatnonzero(~np.isfinite(copy).all(axis=1))[0])
             raise DataError(
@@ -561,8 +571,16 @@ class Windows:
 
             # On the host, whatever the default device: the input pipeline runs on the CPU.
             with tf.device("/CPU:0"):
-                self._tensor = tf.constant(self._values)
-            self._values = None  # tf.constant copied it; keep a single copy
+                try:
+                    # Zero-copy: the tensor takes over this object's 64-byte aligned buffer (DLPack
+                    # cannot export a read-only array, hence a writable view of it, kept private).
+                    # tf.constant would copy it, transiently twice: 3x the series at the peak.
+                    view = self._values.view()
+                    view.setflags(write=True)
+                    self._tensor = tf.experimental.dlpack.from_dlpack(view.__dlpack__())
+                except Exception:  # an older NumPy or TensorFlow: copy
+                    self._tensor = tf.constant(self._values)
+            self._values = None  # the tensor holds the one copy
         return self._tensor
 
     def to_dataset(
