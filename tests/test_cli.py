@@ -95,6 +95,7 @@ def _serving_matches_keras(run_dir: Path, export_name: str, weights: Path, raw: 
     model = make_hypermodel(config, num_features=2).build(
         HyperParameters.from_values(meta["hyperparameters"])
     )
+    model.optimizer.build(model.trainable_variables)  # the weights file holds its state too
     model.load_weights(weights)
     scaling = meta["scaling"]
     scaled = (windows - np.array(scaling["input_mean"])) / np.array(scaling["input_scale"])
