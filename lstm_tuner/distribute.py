@@ -12,6 +12,20 @@ from absl import logging
 STRATEGY_NAMES: tuple[str, ...] = ("auto", "default", "mirrored", "one_device")
 
 
+def check_strategy(strategy: str | tf.distribute.Strategy | None) -> str | tf.distribute.Strategy:
+    """Validates a strategy name (``None`` is ``"auto"``) without touching the devices.
+
+    Raises:
+        ValueError: for an unknown name.
+    """
+    if isinstance(strategy, tf.distribute.Strategy):
+        return strategy
+    name = "auto" if strategy is None else strategy
+    if name not in STRATEGY_NAMES:
+        raise ValueError(f"strategy must be one of {list(STRATEGY_NAMES)}, but got {name!r}")
+    return name
+
+
 def get_strategy(strategy: str | tf.distribute.Strategy | None = None) -> tf.distribute.Strategy:
     """Returns a strategy by name, or passes an instance through.
 
@@ -26,9 +40,7 @@ def get_strategy(strategy: str | tf.distribute.Strategy | None = None) -> tf.dis
     """
     if isinstance(strategy, tf.distribute.Strategy):
         return strategy
-    name = "auto" if strategy is None else strategy
-    if name not in STRATEGY_NAMES:
-        raise ValueError(f"strategy must be one of {list(STRATEGY_NAMES)}, but got {name!r}")
+    name = check_strategy(strategy)
     gpus = tf.config.list_logical_devices("GPU")
     if name == "auto":
         name = "mirrored" if len(gpus) > 1 else "one_device" if gpus else "default"

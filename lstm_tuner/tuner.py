@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import gc
 import hashlib
 import json
@@ -32,7 +33,7 @@ from tensorflow.python.framework import ops as tf_ops
 from lstm_tuner import report
 from lstm_tuner import study as study_lib
 from lstm_tuner import tensorboard as tensorboard_lib
-from lstm_tuner.distribute import get_strategy
+from lstm_tuner.distribute import check_strategy, get_strategy
 from lstm_tuner.errors import FailedTrialError, FatalError
 from lstm_tuner.hypermodel import HyperModel, get_hypermodel
 from lstm_tuner.hyperparameters import HyperParameter, HyperParameters
@@ -232,7 +233,7 @@ class Tuner:
                 f"{self.study.direction.name.lower()}, but the objective {self.objective.name!r} "
                 f"asks for {self.objective.optuna_direction}; use overwrite=True or another study name"
             )
-        self.distribution_strategy = get_strategy(distribution_strategy)
+        self._strategy_setting = check_strategy(distribution_strategy)
         # None (after one warning) when the tensorboard package is missing: the search goes on.
         self.tensorboard_dir = tensorboard_lib.check_log_dir(tensorboard_dir)
         self._consecutive_failures = 0
@@ -329,6 +330,16 @@ class Tuner:
             raise FailedTrialError(reason) from e
         self._consecutive_failures = 0
         return value
+
+    @functools.cached_property
+    def distribution_strategy(self) -> tf.distribute.Strategy:
+        """The ``tf.distribute`` strategy, chosen on first use.
+
+        Choosing it lists the devices, which starts TensorFlow's runtime and reserves nearly all the
+        memory of every visible GPU: a process that only creates the study (the parent of
+        ``--workers``, whose workers each take one of those GPUs) must not do that.
+        """
+        return get_strategy(self._strategy_setting)
 
     def _build(self, hp: HyperParameters) -> Any:
         """``hypermodel.build(hp)`` under the strategy's scope, with the optimizer's variables built.

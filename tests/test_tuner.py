@@ -372,3 +372,24 @@ def test_default_tpe_random_start_is_half_the_budget(tmp_path):
     assert isinstance(tuner.study.sampler, optuna.samplers.TPESampler)
     # the spec's 10-trial search: 5 random trials, then 5 proposed by TPE (Optuna's default: 10 random)
     assert tuner.study.sampler._n_startup_trials == 5
+
+
+def test_creating_a_tuner_leaves_the_devices_alone(tmp_path):
+    # run_workers' parent creates the study through a Tuner; listing the devices there would start
+    # TensorFlow's runtime and reserve the memory of every GPU its workers are about to use.
+    import subprocess
+    import sys
+
+    code = (
+        "import lstm_tuner as lt\n"
+        "from tensorflow.python.eager import context\n"
+        f"t = lt.Tuner(lt.LSTMHyperModel(8, 1), max_trials=2, directory={str(tmp_path)!r})\n"
+        "print(context.context()._initialized)\n"
+        "t.distribution_strategy\n"
+        "print(context.context()._initialized)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False", "True"]
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        lt.Tuner(_tiny_lstm(), max_trials=1, directory=tmp_path, distribution_strategy="tpu")
