@@ -71,9 +71,10 @@ def _figure(width_in: float = 8.0, height_in: float = 4.5) -> Any:
     return fig
 
 
-def _save(fig: Any, path: str) -> str:
+def _save(fig: Any, path: str, *, tight: bool = True) -> str:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     tmp = f"{path}.tmp-{os.getpid()}.png"
     fig.savefig(tmp, format="png", dpi=_DPI)
     os.replace(tmp, path)  # a reader never sees half an image
@@ -97,20 +98,23 @@ def plot_optimization_history(study: optuna.Study, path: str, *, objective_name:
     """
     import warnings
 
+    import matplotlib
     import matplotlib.pyplot as plt
     from optuna.visualization import matplotlib as optuna_plots
 
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         raise ValueError("no COMPLETE trial to plot")
-    with warnings.catch_warnings():
+    # Optuna's matplotlib plots call plt.style.use("ggplot"), which would restyle every later
+    # figure of the process (ours and the caller's); rc_context restores the settings on exit.
+    with matplotlib.rc_context(), warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         ax = optuna_plots.plot_optimization_history(study, target_name=objective_name)
-    fig = ax.figure
-    fig.set_size_inches(8.0, 4.5)
-    try:
-        return _save(fig, path)
-    finally:
-        plt.close(fig)  # Optuna draws through pyplot, which keeps every figure until closed
+        fig = ax.figure
+        fig.set_size_inches(8.0, 4.5)
+        try:
+            return _save(fig, path)
+        finally:
+            plt.close(fig)  # Optuna draws through pyplot, which keeps every figure until closed
 
 
 def plot_param_importances(importance: report.Importance, path: str) -> str:
@@ -169,6 +173,7 @@ def plot_slices(study: optuna.Study, path: str, *, objective_name: str) -> str:
     rows = math.ceil(len(params) / cols)
     fig = _figure(4.0 * cols, 3.3 * rows)
     all_values = [float(t.value) for t in complete]
+    last_number = max(t.number for t in complete)  # one colour scale for all panels and the bar
     for i, (name, dist) in enumerate(params):
         ax = fig.add_subplot(rows, cols, i + 1)
         having = [t for t in complete if name in t.params]
@@ -181,7 +186,9 @@ def plot_slices(study: optuna.Study, path: str, *, objective_name: str) -> str:
             labels = [str(c) for c in dist.choices]
             xs = [labels.index(str(x)) if str(x) in labels else len(labels) for x in xs]
             ax.set_xticks(range(len(labels)), labels)
-        scatter = ax.scatter(xs, ys, c=[t.number for t in having], cmap="viridis", s=28)
+        scatter = ax.scatter(
+            xs, ys, c=[t.number for t in having], cmap="viridis", s=28, vmin=0, vmax=last_number
+        )
         if best and name in best[0].params:
             bx = best[0].params[name]
             if labels is not None:
@@ -210,11 +217,7 @@ def plot_slices(study: optuna.Study, path: str, *, objective_name: str) -> str:
         ax.grid(alpha=0.3)
     fig.colorbar(scatter, ax=fig.axes, label="trial", shrink=0.8)
     fig.suptitle(f"{objective_name} against each hyperparameter (colour: trial number)")
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}.png"
-    fig.savefig(tmp, format="png", dpi=_DPI)  # the colorbar spans the axes: no tight_layout here
-    os.replace(tmp, path)
-    return path
+    return _save(fig, path, tight=False)  # the colorbar spans the axes: no tight_layout here
 
 
 # -- training curves and predictions --------------------------------------------------------------------

@@ -92,6 +92,33 @@ def test_search_plots_are_real_images(tmp_path):
     assert not list((tmp_path / "plots").glob("*.tmp-*"))  # written atomically
 
 
+def test_search_plots_leave_matplotlib_style_alone(tmp_path):
+    import matplotlib
+
+    before = dict(matplotlib.rcParams)
+    plots.write_search_plots(_study(), str(tmp_path / "plots"), objective_name="val_loss")
+    # Optuna's history plot calls plt.style.use("ggplot"); that must not leak into later figures
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_slice_panels_span_the_searched_range_and_star_the_best(tmp_path, monkeypatch):
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, **kw: figures.append(fig) or path)
+    study = _study()
+    plots.plot_slices(study, str(tmp_path / "slice.png"), objective_name="val_loss")
+    panels = {ax.get_xlabel(): ax for ax in figures[0].axes if ax.get_xlabel()}
+    assert set(panels) == set(SPACE)
+    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    for name in ("hidden_size", "num_layers", "dropout", "lr"):
+        low, high = panels[name].get_xlim()
+        assert low < SPACE[name].low and high > SPACE[name].high, name  # not zoomed to the samples
+        assert len(panels[name].collections[0].get_offsets()) == len(complete), name
+    assert panels["lr"].get_xscale() == "log"
+    star = [line for line in panels["dropout"].get_lines() if line.get_label() == "best"]
+    assert star and list(star[0].get_xdata()) == [study.best_trial.params["dropout"]]
+    assert [tick.get_text() for tick in panels["activation"].get_xticklabels()] == ["tanh", "relu"]
+
+
 def test_retrain_plots_are_real_images(tmp_path):
     t = np.arange(120)
     actual = (100 + 10 * np.sin(t / 5))[:, None]
