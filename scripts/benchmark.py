@@ -25,6 +25,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -50,8 +51,18 @@ _FIRST_SEED = flags.DEFINE_integer(
 _METHODS = flags.DEFINE_list(
     "methods", None, "Search methods to run (default: the mode's); see METHODS in this file."
 )
+flags.register_validator(
+    "methods",
+    lambda methods: _check_methods(methods),  # defined below, with METHODS
+    "unknown method (see METHODS in scripts/benchmark.py)",
+)
 _SECTIONS = flags.DEFINE_list(
     "sections", None, "Run only these sections (overhead, pipeline, search); default all."
+)
+flags.register_validator(
+    "sections",
+    lambda names: set(names or ()) <= set(SECTIONS),
+    "sections are overhead, pipeline and search",
 )
 _PIPELINE_CHILD = flags.DEFINE_enum(
     "pipeline_child", None, ["gather", "materialized"], "Internal: measure one pipeline's memory."
@@ -59,7 +70,8 @@ _PIPELINE_CHILD = flags.DEFINE_enum(
 _PIPELINE_POINTS = flags.DEFINE_integer("pipeline_points", 5_000_000, "Internal: series length.")
 _PIPELINE_WINDOW = flags.DEFINE_integer("pipeline_window", 100, "Internal: window size.")
 
-SECTIONS = ("environment", "overhead", "pipeline", "memory", "search", "pruning")
+#: What --sections selects; ``search`` also measures the memory across trials and the pruning.
+SECTIONS = ("overhead", "pipeline", "search")
 
 #: Mode settings. ``search_points`` is the built-in series' length for the search benchmark.
 MODES: dict[str, dict[str, Any]] = {
@@ -110,12 +122,46 @@ MODES: dict[str, dict[str, Any]] = {
     ),
 }
 
-#: The spec's three example configurations (balanced, high capacity, minimal).
-SPEC_EXAMPLES: tuple[dict[str, Any], ...] = (
-    dict(hidden_size=128, num_layers=2, dropout=0.2, lr=1e-3, batch_size=64),
-    dict(hidden_size=256, num_layers=3, dropout=0.3, lr=5e-4, batch_size=32),
-    dict(hidden_size=64, num_layers=1, dropout=0.0, lr=5e-3, batch_size=128),
+#: Search methods: ours (``default`` is the config's defaults; ``median``/``hyperband``/``none`` are
+#: the default sampler with that pruner), KerasTuner's, and ``tpe_startup<N>`` (TPE whose random start
+#: is N trials, for tuning the default).
+METHODS: tuple[str, ...] = (
+    "default",
+    "random",
+    "median",
+    "hyperband",
+    "none",
+    "kt_random",
+    "kt_bayes",
 )
+_TPE_STARTUP = re.compile(r"tpe_startup(\d+)")
+
+
+def sampler_and_pruner(method: str, seed: int, n_trials: int, epochs: int) -> tuple[Any, Any]:
+    """The Optuna sampler and pruner of one of our search methods (see ``METHODS``)."""
+    import optuna
+
+    from lstm_tuner import study as study_lib
+    from lstm_tuner.config import StudyConfig
+
+    defaults = StudyConfig()
+    startup = _TPE_STARTUP.fullmatch(method)
+    if startup:
+        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=int(startup.group(1)))
+    else:
+        name = "random" if method == "random" else defaults.sampler
+        sampler = study_lib.make_sampler(name, seed, n_trials=n_trials)
+    if method in ("median", "hyperband", "none"):
+        pruner_name = method
+    elif method == "random":
+        pruner_name = "none"
+    else:
+        pruner_name = defaults.pruner
+    return sampler, study_lib.make_pruner(pruner_name, max_epochs=epochs)
+
+
+def _check_methods(methods: list[str] | None) -> bool:
+    return all(m in METHODS or _TPE_STARTUP.fullmatch(m) for m in methods or ())
 
 
 def rss_mb() -> float:
@@ -450,7 +496,6 @@ def _our_search(
     import optuna
 
     from lstm_tuner import study as study_lib
-    from lstm_tuner.config import StudyConfig
     from lstm_tuner.model import LSTMHyperModel
     from lstm_tuner.tuner import Tuner
 
@@ -461,32 +506,7 @@ def _our_search(
             finally:
                 rss_after_trial.append(rss_mb())
 
-    default_pruner = StudyConfig().pruner
-    enqueue: Sequence[dict[str, Any]] = ()
-    if method == "default":
-        sampler = study_lib.make_sampler("tpe", seed, n_trials=n_trials)
-        pruner = study_lib.make_pruner(default_pruner, max_epochs=epochs)
-    elif method == "random":
-        sampler = study_lib.make_sampler("random", seed, n_trials=n_trials)
-        pruner = study_lib.make_pruner("none")
-    elif method in ("median", "hyperband", "none"):
-        sampler = study_lib.make_sampler("tpe", seed, n_trials=n_trials)
-        pruner = study_lib.make_pruner(method, max_epochs=epochs)
-    elif method == "tpe_balanced":  # candidate: the spec's balanced configuration first, then TPE
-        sampler = study_lib.make_sampler("tpe", seed, n_trials=n_trials)
-        pruner = study_lib.make_pruner(default_pruner, max_epochs=epochs)
-        enqueue = SPEC_EXAMPLES[:1]
-    elif method == "tpe_examples":
-        sampler = study_lib.make_sampler("tpe", seed, n_trials=n_trials)
-        pruner = study_lib.make_pruner(default_pruner, max_epochs=epochs)
-        enqueue = SPEC_EXAMPLES
-    elif method.startswith("tpe_startup"):  # e.g. tpe_startup3: TPE with n_startup_trials=3
-        startup = int(method[len("tpe_startup") :].split("_")[0])
-        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
-        pruner = study_lib.make_pruner(default_pruner, max_epochs=epochs)
-        enqueue = SPEC_EXAMPLES if "_ex" in method else ()
-    else:
-        raise app.UsageError(f"--methods: unknown method {method!r}")
+    sampler, pruner = sampler_and_pruner(method, seed, n_trials, epochs)
     tuner = _MeasuredTuner(
         LSTMHyperModel(data.train.window_size, data.num_features, search_space=space),
         max_trials=n_trials,
@@ -496,11 +516,6 @@ def _our_search(
         project_name=f"{method}_{seed}",
         seed=seed,
     )
-    hidden = next(spec for spec in space if spec.name == "hidden_size")
-    for params in enqueue:
-        # The spec's hidden sizes scaled to the space (64/128/256 -> 16/32/64 in the narrow space).
-        scaled = dict(params, hidden_size=int(params["hidden_size"] * hidden.high // 256))
-        tuner.study.enqueue_trial(scaled, skip_if_exists=True)
     tuner.search(data.train, validation_data=data.validation, epochs=epochs, verbose=0)
     trials = tuner.study.get_trials(deepcopy=False)
     epochs_run = sum(len(t.intermediate_values) for t in trials)
@@ -831,7 +846,7 @@ def main(argv: Sequence[str]) -> None:
     seeds = _SEEDS.value or settings["seeds"]
     methods = _METHODS.value or settings["methods"]
     settings.update(seeds=seeds, methods=methods)
-    sections = set(_SECTIONS.value or ("overhead", "pipeline", "search"))
+    sections = set(_SECTIONS.value or SECTIONS)
     logging.set_verbosity(logging.INFO)
 
     start = time.perf_counter()

@@ -38,3 +38,52 @@ def test_smoke_run_writes_every_section(tmp_path):
     for row in results["search"]["summary"]:
         assert row["median_best_val_mse"] is not None and row["total_epochs"] > 0
     assert "| dataset | method | median best val MSE" in proc.stdout
+    assert results["pruning"]["comparisons"], "median vs default was not compared"
+
+
+def _load_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("benchmark_script", _SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_methods_map_to_their_sampler_and_pruner():
+    import optuna
+
+    from lstm_tuner import study as study_lib
+
+    bench = _load_script()
+    kinds = {}
+    for method in ("default", "random", "median", "hyperband", "none", "tpe_startup3"):
+        sampler, pruner = bench.sampler_and_pruner(method, seed=0, n_trials=10, epochs=5)
+        kinds[method] = (type(sampler).__name__, type(pruner).__name__)
+    assert kinds == {
+        "default": ("TPESampler", "NopPruner"),
+        "random": ("RandomSampler", "NopPruner"),
+        "median": ("TPESampler", "MedianPruner"),
+        "hyperband": ("TPESampler", "HyperbandPruner"),
+        "none": ("TPESampler", "NopPruner"),
+        "tpe_startup3": ("TPESampler", "NopPruner"),
+    }
+    default, _ = bench.sampler_and_pruner("default", seed=0, n_trials=10, epochs=5)
+    assert default._n_startup_trials == study_lib.tpe_startup_trials(10) == 5
+    startup3, _ = bench.sampler_and_pruner("tpe_startup3", seed=0, n_trials=10, epochs=5)
+    assert isinstance(startup3, optuna.samplers.TPESampler) and startup3._n_startup_trials == 3
+
+
+def test_unknown_method_or_section_is_refused_before_anything_runs(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    for flag in ("--methods=default,kt_bayse", "--sections=search,memory"):
+        proc = subprocess.run(
+            [sys.executable, _SCRIPT, "--smoke", flag, f"--output={tmp_path / 'b.json'}"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=120,
+        )
+        assert proc.returncode != 0 and "FATAL Flags parsing error" in proc.stderr, flag
+        assert not (tmp_path / "b.json").exists()
