@@ -30,6 +30,17 @@ def redact_url(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
+def sqlalchemy_url(url: str) -> str:
+    """The SQLAlchemy URL of a storage URL: ``postgresql://`` names the psycopg 3 driver.
+
+    The ``postgres`` extra installs psycopg 3; SQLAlchemy < 2.1 would pick psycopg2 for a bare
+    ``postgresql://``.
+    """
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
 def open_storage(
     storage: str | optuna.storages.BaseStorage,
     *,
@@ -49,9 +60,7 @@ def open_storage(
     """
     if not isinstance(storage, str):
         return storage
-    if storage.startswith("postgresql://"):
-        # The `postgres` extra installs psycopg 3; name it, as SQLAlchemy < 2.1 would pick psycopg2.
-        storage = "postgresql+psycopg://" + storage[len("postgresql://") :]
+    storage = sqlalchemy_url(storage)
     engine_kwargs: dict[str, Any] = {}
     if storage.startswith("sqlite"):
         engine_kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
