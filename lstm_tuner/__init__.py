@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from lstm_tuner import errors
 from lstm_tuner.errors import ConfigError, DataError, FailedTrialError, FatalError
 from lstm_tuner.hypermodel import HyperModel
 from lstm_tuner.hyperparameters import HyperParameters
@@ -18,20 +19,23 @@ from lstm_tuner.search_space import DEFAULT_SEARCH_SPACE, ParamSpec
 __version__ = "0.1.0"
 
 _LAZY = {
+    "BaseTuner": "lstm_tuner.base_tuner",
     "Tuner": "lstm_tuner.tuner",
-    "RandomSearch": "lstm_tuner.tuner",
-    "BayesianOptimization": "lstm_tuner.tuner",
-    "GridSearch": "lstm_tuner.tuner",
-    "Hyperband": "lstm_tuner.tuner",
+    "RandomSearch": "lstm_tuner.tuners",
+    "BayesianOptimization": "lstm_tuner.tuners",
+    "GridSearch": "lstm_tuner.tuners",
+    "Hyperband": "lstm_tuner.tuners",
     "LSTMHyperModel": "lstm_tuner.model",
     "build_lstm_model": "lstm_tuner.model",
     "get_strategy": "lstm_tuner.distribute",
 }
 
 if TYPE_CHECKING:
+    from lstm_tuner.base_tuner import BaseTuner
     from lstm_tuner.distribute import get_strategy
     from lstm_tuner.model import LSTMHyperModel, build_lstm_model
-    from lstm_tuner.tuner import BayesianOptimization, GridSearch, Hyperband, RandomSearch, Tuner
+    from lstm_tuner.tuner import Tuner
+    from lstm_tuner.tuners import BayesianOptimization, GridSearch, Hyperband, RandomSearch
 
 
 def __getattr__(name: str) -> Any:
@@ -44,6 +48,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DEFAULT_SEARCH_SPACE",
+    "BaseTuner",
     "BayesianOptimization",
     "ConfigError",
     "DataError",
@@ -59,5 +64,6 @@ __all__ = [
     "RandomSearch",
     "Tuner",
     "build_lstm_model",
+    "errors",
     "get_strategy",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tensorflow as tf
 from absl import logging
 
-STRATEGY_NAMES: tuple[str, ...] = ("auto", "default", "mirrored", "one_device")
+from lstm_tuner.config import STRATEGIES
 
 
 def check_strategy(strategy: str | tf.distribute.Strategy | None) -> str | tf.distribute.Strategy:
@@ -21,8 +21,8 @@ def check_strategy(strategy: str | tf.distribute.Strategy | None) -> str | tf.di
     if isinstance(strategy, tf.distribute.Strategy):
         return strategy
     name = "auto" if strategy is None else strategy
-    if name not in STRATEGY_NAMES:
-        raise ValueError(f"strategy must be one of {list(STRATEGY_NAMES)}, but got {name!r}")
+    if name not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {list(STRATEGIES)}, but got {name!r}")
     return name
 
 

@@ -9,7 +9,6 @@ model version (mount it as ``/models/<name>/1``).
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import platform
 import shutil
@@ -20,6 +19,8 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
+
+from lstm_tuner.files import write_json_atomic
 
 METADATA_FILENAME = "metadata.json"
 
@@ -38,34 +39,6 @@ def package_versions() -> dict[str, str]:
         "numpy": np.__version__,
         "python": platform.python_version(),
     }
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Writes a file through a temporary file and a rename, so readers never see half of it."""
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def write_json_atomic(path: str | os.PathLike, payload: Any) -> None:
-    """Writes JSON atomically (see :func:`write_text_atomic`)."""
-    write_text_atomic(path, json.dumps(payload, indent=2, default=_json_default) + "\n")
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def export_model(

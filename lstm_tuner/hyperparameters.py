@@ -1,63 +1,24 @@
 """``HyperParameters``: the KerasTuner interface over an ``optuna.Trial``.
 
-During a search each call (``hp.Int(...)``) is forwarded to the trial's ``suggest_*`` method, so the
-sampler (TPE by default) chooses the value and the storage records it. After the search, and when a model
-is rebuilt, a *frozen* instance (``HyperParameters.from_values``) answers the same calls from fixed values,
-so the user's ``build_model(hp)`` runs unchanged.
+During a search each call (``hp.Int(...)``) builds a :class:`~lstm_tuner.search_space.ParamSpec`
+(which checks its rules) and forwards it to the trial's ``suggest_*`` method, so the sampler (TPE by
+default) chooses the value and the storage records it. After the search, and when a model is rebuilt, a
+*frozen* instance (``HyperParameters.from_values``) answers the same calls from fixed values, so the
+user's ``build_model(hp)`` runs unchanged.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import optuna
 
+from lstm_tuner.search_space import KERAS_LABELS, Condition, ParamSpec, make_param
+
 _SAMPLINGS = ("linear", "log")
-
-
-@dataclasses.dataclass(frozen=True)
-class _Condition:
-    parent: str
-    values: tuple[Any, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class HyperParameter:
-    """The declaration of one hyperparameter, as KerasTuner's ``hp.get_config`` would describe it."""
-
-    name: str
-    kind: str  # Int, Float, Choice, Boolean, Fixed
-    min_value: Any = None
-    max_value: Any = None
-    step: Any = None
-    sampling: str = "linear"
-    values: tuple[Any, ...] = ()
-    ordered: bool | None = None
-    default: Any = None
-    conditions: tuple[_Condition, ...] = ()
-
-    def describe(self) -> dict[str, Any]:
-        """The KerasTuner-style config dict used by ``search_space_summary``."""
-        out: dict[str, Any] = {"default": self.default, "conditions": list(self.conditions)}
-        if self.kind in ("Int", "Float"):
-            out.update(
-                min_value=self.min_value,
-                max_value=self.max_value,
-                step=self.step,
-                sampling=self.sampling,
-            )
-        elif self.kind == "Choice":
-            out.update(values=list(self.values), ordered=self.ordered)
-        elif self.kind == "Fixed":
-            out["value"] = self.default
-        return out
-
-    def without_conditions(self) -> HyperParameter:
-        return dataclasses.replace(self, conditions=())
 
 
 class HyperParameters:
@@ -68,17 +29,37 @@ class HyperParameters:
             ``optuna.trial.FixedTrial`` works). ``None`` makes a *recording* instance that returns each
             hyperparameter's default (used to discover the search space).
 
+    As in KerasTuner, asking for a name that was already declared returns the value already drawn,
+    whatever the new call's range; only a declaration that Optuna cannot record under the same name
+    (another kind of distribution, another ``log``, other choices) is refused.
+
     Use :meth:`from_values` for a frozen instance holding fixed values.
+
+    The tuner's ``hyperparameters=`` (KerasTuner's argument) arrive as ``declared``: those
+    declarations win over the build function's for the same name and are all searched;
+    ``tune_new_entries=False`` gives any other hyperparameter its default, and
+    ``allow_new_entries=False`` refuses it.
     """
 
-    def __init__(self, trial: optuna.trial.BaseTrial | None = None) -> None:
+    def __init__(
+        self,
+        trial: optuna.trial.BaseTrial | None = None,
+        *,
+        declared: Sequence[ParamSpec] = (),
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+    ) -> None:
         self._trial = trial
         self._fixed_values: dict[str, Any] | None = None
-        self._space: dict[str, HyperParameter] = {}
+        self._space: dict[str, ParamSpec] = {}
         self._values: dict[str, Any] = {}
-        self._conditions: list[_Condition] = []
-
-    # -- construction -------------------------------------------------------------------------
+        self._conditions: list[Condition] = []
+        self._declared = {spec.name: spec for spec in declared}
+        self._tune_new_entries = tune_new_entries
+        self._allow_new_entries = allow_new_entries
+        for spec in declared:
+            if not spec.conditions:
+                self.declare(spec)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> HyperParameters:
@@ -114,48 +95,9 @@ class HyperParameters:
         parent_values: Sequence[Any] | None = None,
     ) -> int | None:
         """An integer in ``[min_value, max_value]`` (both inclusive) on a grid of ``step``."""
-        _check_sampling(name, sampling)
-        for label, val in (("min_value", min_value), ("max_value", max_value)):
-            if isinstance(val, bool) or not isinstance(val, int):
-                raise ValueError(f"hp.Int({name!r}): `{label}` must be an int, but got {val!r}")
-        if min_value > max_value:
-            raise ValueError(
-                f"hp.Int({name!r}): `min_value <= max_value` must hold, but got "
-                f"(min_value={min_value}, max_value={max_value})"
-            )
-        step = 1 if step is None else step
-        if isinstance(step, bool) or not isinstance(step, int) or step <= 0:
-            raise ValueError(f"hp.Int({name!r}): `step` must be a positive int, but got {step!r}")
-        if sampling == "log":
-            if min_value <= 0:
-                raise ValueError(
-                    f"hp.Int({name!r}): sampling='log' needs `min_value > 0`, but got {min_value}"
-                )
-            if step != 1:
-                raise ValueError(
-                    f"hp.Int({name!r}): Optuna cannot combine sampling='log' with step={step}; "
-                    "use step=1"
-                )
-        if default is not None and not (min_value <= default <= max_value):
-            raise ValueError(
-                f"hp.Int({name!r}): `default` must lie in [{min_value}, {max_value}], but got {default}"
-            )
-        decl = HyperParameter(
-            name,
-            "Int",
-            min_value,
-            max_value,
-            step,
-            sampling,
-            default=min_value if default is None else default,
-        )
-        with self._maybe_conditional(parent_name, parent_values):
-            return self._retrieve(
-                decl,
-                lambda t: t.suggest_int(
-                    name, min_value, max_value, step=step, log=sampling == "log"
-                ),
-            )
+        log = _is_log(f"hp.Int({name!r})", sampling)
+        fields = dict(low=min_value, high=max_value, step=step, log=log, default=default)
+        return self._declare("Int", name, "int", fields, parent_name, parent_values)
 
     def Float(  # noqa: N802 - KerasTuner's name
         self,
@@ -169,49 +111,9 @@ class HyperParameters:
         parent_values: Sequence[Any] | None = None,
     ) -> float | None:
         """A float in ``[min_value, max_value]``, continuous unless ``step`` is given."""
-        _check_sampling(name, sampling)
-        for label, val in (("min_value", min_value), ("max_value", max_value)):
-            if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):
-                raise ValueError(
-                    f"hp.Float({name!r}): `{label}` must be a finite number, but got {val!r}"
-                )
-        if min_value > max_value:
-            raise ValueError(
-                f"hp.Float({name!r}): `min_value <= max_value` must hold, but got "
-                f"(min_value={min_value}, max_value={max_value})"
-            )
-        if step is not None and (isinstance(step, bool) or step <= 0):
-            raise ValueError(f"hp.Float({name!r}): `step` must be > 0, but got {step!r}")
-        if sampling == "log":
-            if min_value <= 0:
-                raise ValueError(
-                    f"hp.Float({name!r}): sampling='log' needs `min_value > 0`, but got {min_value}"
-                )
-            if step is not None:
-                raise ValueError(
-                    f"hp.Float({name!r}): Optuna cannot combine sampling='log' with step={step}"
-                )
-        if default is not None and not (min_value <= default <= max_value):
-            raise ValueError(
-                f"hp.Float({name!r}): `default` must lie in [{min_value}, {max_value}], "
-                f"but got {default}"
-            )
-        decl = HyperParameter(
-            name,
-            "Float",
-            float(min_value),
-            float(max_value),
-            step,
-            sampling,
-            default=float(min_value) if default is None else default,
-        )
-        with self._maybe_conditional(parent_name, parent_values):
-            return self._retrieve(
-                decl,
-                lambda t: t.suggest_float(
-                    name, float(min_value), float(max_value), step=step, log=sampling == "log"
-                ),
-            )
+        log = _is_log(f"hp.Float({name!r})", sampling)
+        fields = dict(low=min_value, high=max_value, step=step, log=log, default=default)
+        return self._declare("Float", name, "float", fields, parent_name, parent_values)
 
     def Choice(  # noqa: N802 - KerasTuner's name
         self,
@@ -222,35 +124,9 @@ class HyperParameters:
         parent_name: str | None = None,
         parent_values: Sequence[Any] | None = None,
     ) -> Any:
-        """One of ``values`` (numbers, strings or booleans, all of one type as in KerasTuner)."""
-        values = tuple(values)
-        if not values:
-            raise ValueError(f"hp.Choice({name!r}): `values` must be non-empty, but got []")
-        kinds = {type(v) for v in values}
-        if not kinds <= {int, float, str, bool} or len(kinds) > 1 and kinds != {int, float}:
-            raise ValueError(
-                f"hp.Choice({name!r}): `values` must all be int, float, str or bool (one type), "
-                f"but got {list(values)}"
-            )
-        if len(set(values)) != len(values):
-            raise ValueError(
-                f"hp.Choice({name!r}): `values` must be unique, but got {list(values)}"
-            )
-        if default is not None and default not in values:
-            raise ValueError(
-                f"hp.Choice({name!r}): `default` must be one of {list(values)}, but got {default!r}"
-            )
-        if ordered is None:
-            ordered = kinds <= {int, float}
-        decl = HyperParameter(
-            name,
-            "Choice",
-            values=values,
-            ordered=ordered,
-            default=values[0] if default is None else default,
-        )
-        with self._maybe_conditional(parent_name, parent_values):
-            return self._retrieve(decl, lambda t: t.suggest_categorical(name, list(values)))
+        """One of ``values`` (all numbers, all strings or all booleans, as in KerasTuner)."""
+        fields = dict(choices=tuple(values), ordered=ordered, default=default)
+        return self._declare("Choice", name, "categorical", fields, parent_name, parent_values)
 
     def Boolean(  # noqa: N802 - KerasTuner's name
         self,
@@ -260,9 +136,8 @@ class HyperParameters:
         parent_values: Sequence[Any] | None = None,
     ) -> bool | None:
         """True or False."""
-        decl = HyperParameter(name, "Boolean", values=(False, True), default=bool(default))
-        with self._maybe_conditional(parent_name, parent_values):
-            return self._retrieve(decl, lambda t: t.suggest_categorical(name, [False, True]))
+        fields = dict(choices=(False, True), default=bool(default))
+        return self._declare("Boolean", name, "categorical", fields, parent_name, parent_values)
 
     def Fixed(  # noqa: N802 - KerasTuner's name
         self,
@@ -272,9 +147,7 @@ class HyperParameters:
         parent_values: Sequence[Any] | None = None,
     ) -> Any:
         """A value that is not searched but recorded with the trial's hyperparameters."""
-        decl = HyperParameter(name, "Fixed", default=value)
-        with self._maybe_conditional(parent_name, parent_values):
-            return self._retrieve(decl, None)
+        return self._declare("Fixed", name, "fixed", {"value": value}, parent_name, parent_values)
 
     @contextlib.contextmanager
     def conditional_scope(self, parent_name: str, parent_values: Any) -> Iterator[None]:
@@ -292,7 +165,7 @@ class HyperParameters:
             )
         if isinstance(parent_values, (str, bytes)) or not isinstance(parent_values, Sequence):
             parent_values = [parent_values]
-        self._conditions.append(_Condition(parent_name, tuple(parent_values)))
+        self._conditions.append(Condition(parent_name, tuple(parent_values)))
         try:
             yield
         finally:
@@ -325,8 +198,8 @@ class HyperParameters:
         return dict(self._values)
 
     @property
-    def space(self) -> list[HyperParameter]:
-        """The declarations seen so far, in order."""
+    def space(self) -> list[ParamSpec]:
+        """The declarations seen so far, in order (each with the conditions it was declared in)."""
         return list(self._space.values())
 
     def copy(self) -> HyperParameters:
@@ -336,68 +209,104 @@ class HyperParameters:
     def __repr__(self) -> str:
         return f"HyperParameters({self.values!r})"
 
-    # -- internals --------------------------------------------------------------------------------
+    # -- declaring --------------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _maybe_conditional(
-        self, parent_name: str | None, parent_values: Sequence[Any] | None
-    ) -> Iterator[None]:
-        if parent_name is None:
-            yield
-            return
-        with self.conditional_scope(parent_name, parent_values):
-            yield
+    def declare(self, spec: ParamSpec) -> Any:
+        """Declares ``spec`` (in the current conditional scope) and returns its value.
 
-    def _active(self) -> bool:
-        for cond in self._conditions:
-            if self.get(cond.parent) not in cond.values:
-                return False
-        return True
-
-    def _register(self, decl: HyperParameter) -> None:
-        decl = dataclasses.replace(decl, conditions=tuple(self._conditions))
-        previous = self._space.get(decl.name)
+        Raises:
+            ValueError: ``spec.name`` was declared before as something Optuna cannot record under
+                the same name.
+        """
+        if self._conditions:
+            spec = dataclasses.replace(spec, conditions=tuple(self._conditions))
+        if spec.name in self._declared:
+            spec = dataclasses.replace(self._declared[spec.name], conditions=spec.conditions)
+        elif self._declared or not self._tune_new_entries or not self._allow_new_entries:
+            if not self._allow_new_entries:
+                raise ValueError(
+                    f"hyperparameter {spec.name!r} is not among the tuner's hyperparameters "
+                    f"{list(self._declared)} and allow_new_entries=False"
+                )
+            if not self._tune_new_entries and spec.type != "fixed":
+                spec = ParamSpec(spec.name, "fixed", value=spec.initial, conditions=spec.conditions)
+        previous = self._space.get(spec.name)
         if previous is None:
-            self._space[decl.name] = decl
-            return
-        if previous.without_conditions() != decl.without_conditions():
-            raise ValueError(
-                f"hyperparameter {decl.name!r} is already defined as {previous.kind} "
-                f"{_short(previous)}; it cannot be redefined as {decl.kind} {_short(decl)}"
-            )
-
-    def _retrieve(self, decl: HyperParameter, suggest: Any) -> Any:
-        self._register(decl)
-        if not self._active():
-            return None
-        name = decl.name
-        if name in self._values:
-            return self._values[name]
-        if decl.kind == "Fixed":
-            value = decl.default
-        elif self._fixed_values is not None:
-            value = self._fixed_values.get(name, decl.default)
-        elif self._trial is None:
-            value = decl.default
+            self._space[spec.name] = spec
         else:
-            value = suggest(self._trial)
-        self._values[name] = value
+            _check_compatible(previous, spec)
+        if not self._active(spec):
+            return None
+        if spec.name in self._values:
+            return self._values[spec.name]
+        if spec.type == "fixed":
+            value = spec.value
+        elif self._fixed_values is not None:
+            value = self._fixed_values.get(spec.name, spec.initial)
+        elif self._trial is None:
+            value = spec.initial
+        else:
+            value = _suggest(self._trial, spec)
+        self._values[spec.name] = value
         return value
 
+    def _declare(
+        self,
+        kind: str,
+        name: str,
+        ptype: str,
+        fields: dict[str, Any],
+        parent_name: str | None,
+        parent_values: Sequence[Any] | None,
+    ) -> Any:
+        spec = make_param(f"hp.{kind}({name!r})", KERAS_LABELS, name, ptype, **fields)
+        if parent_name is None:
+            return self.declare(spec)
+        with self.conditional_scope(parent_name, parent_values):
+            return self.declare(spec)
 
-def _check_sampling(name: str, sampling: str) -> None:
+    def _active(self, spec: ParamSpec) -> bool:
+        return all(self.get(c.parent) in c.values for c in spec.conditions)
+
+
+def _suggest(trial: optuna.trial.BaseTrial, spec: ParamSpec) -> Any:
+    if spec.type == "int":
+        step = int(spec.step)
+        return trial.suggest_int(spec.name, int(spec.low), int(spec.high), step=step, log=spec.log)
+    if spec.type == "float":
+        low, high = float(spec.low), float(spec.high)
+        return trial.suggest_float(spec.name, low, high, step=spec.step, log=spec.log)
+    return trial.suggest_categorical(spec.name, list(spec.choices))
+
+
+def _check_compatible(previous: ParamSpec, new: ParamSpec) -> None:
+    """Refuses what Optuna cannot record under one name: another kind, ``log`` or choices."""
+    old_dist, new_dist = previous.distribution(), new.distribution()
+    if (old_dist is None) != (new_dist is None):
+        problem = "a fixed value and a searched one"
+    elif old_dist is None:
+        return
+    else:
+        try:
+            optuna.distributions.check_distribution_compatibility(old_dist, new_dist)
+            return
+        except ValueError as e:
+            problem = str(e).rstrip(".")
+    raise ValueError(
+        f"hyperparameter {new.name!r} is declared as {previous.keras_kind} "
+        f"{previous.describe()} and again as {new.keras_kind} {new.describe()}: {problem} "
+        "(Optuna records one distribution per name in a study); give the second one its own name"
+    )
+
+
+def _is_log(where: str, sampling: str | None) -> bool:
     if sampling == "reverse_log":
         raise ValueError(
-            f"hp({name!r}): sampling='reverse_log' is not supported (Optuna has no such "
-            "distribution); use 'linear' or 'log'"
+            f"{where}: sampling='reverse_log' is not supported (Optuna has no such distribution); "
+            "use 'linear' or 'log'"
         )
+    if sampling is None:  # KerasTuner before 1.1 spelled linear sampling None
+        return False
     if sampling not in _SAMPLINGS:
-        raise ValueError(
-            f"hp({name!r}): `sampling` must be one of {list(_SAMPLINGS)}, but got {sampling!r}"
-        )
-
-
-def _short(decl: HyperParameter) -> str:
-    info = decl.describe()
-    info.pop("conditions", None)
-    return str(info)
+        raise ValueError(f"{where}: `sampling` must be one of {list(_SAMPLINGS)}, got {sampling!r}")
+    return sampling == "log"

@@ -7,20 +7,17 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from lstm_tuner.config import LOSSES, OPTIMIZERS
 from lstm_tuner.hypermodel import HyperModel
 from lstm_tuner.hyperparameters import HyperParameters
-from lstm_tuner.search_space import DEFAULT_SEARCH_SPACE, ParamSpec, suggest_all
-
-OPTIMIZERS: dict[str, type] = {
-    "adam": keras.optimizers.Adam,
-    "adamw": keras.optimizers.AdamW,
-    "rmsprop": keras.optimizers.RMSprop,
-    "sgd": keras.optimizers.SGD,
-}
-LOSSES: tuple[str, ...] = ("mse", "mae", "huber")
-_SHUFFLE_BUFFER_UNKNOWN_SIZE = 10_000
+from lstm_tuner.input_pipeline import batched
+from lstm_tuner.search_space import (
+    DEFAULT_SEARCH_SPACE,
+    LSTM_PARAM_NAMES,
+    ParamSpec,
+    suggest_all,
+)
 
 
 def build_lstm_model(
@@ -46,7 +43,7 @@ def build_lstm_model(
         A compiled model mapping ``[batch, window_size, num_features]`` to ``[batch, horizon]``.
     """
     if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, but got {optimizer!r}")
+        raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}, but got {optimizer!r}")
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {list(LOSSES)}, but got {loss!r}")
     layers: list[keras.layers.Layer] = [
@@ -68,61 +65,11 @@ def build_lstm_model(
         layers.append(keras.layers.Dropout(dropout, name=f"dropout_{i}"))
     layers.append(keras.layers.Dense(horizon, name="prediction"))
     model = keras.Sequential(layers, name="lstm_regressor")
-    opt_kwargs: dict[str, Any] = {"learning_rate": lr}
+    opt_config: dict[str, Any] = {"learning_rate": lr}
     if clipnorm is not None:
-        opt_kwargs["clipnorm"] = clipnorm
-    model.compile(optimizer=OPTIMIZERS[optimizer](**opt_kwargs), loss=loss)
+        opt_config["clipnorm"] = clipnorm
+    model.compile(keras.optimizers.get({"class_name": optimizer, "config": opt_config}), loss=loss)
     return model
-
-
-def make_dataset(
-    x: Any,
-    y: Any = None,
-    *,
-    batch_size: int,
-    training: bool,
-    seed: int | None = None,
-) -> tf.data.Dataset:
-    """Turns unbatched input into a batched ``tf.data`` pipeline.
-
-    Args:
-        x: Windows ``[n, window, features]`` as a numpy array (with ``y``), an unbatched
-            ``tf.data.Dataset`` of ``(x, y)`` pairs, or any object with a
-            ``to_dataset(batch_size, shuffle, seed)`` method (``lstm_tuner.data.Windows``).
-        y: Targets ``[n, horizon]`` when ``x`` is an array.
-        batch_size: The global batch size.
-        training: Shuffle (each epoch) when true; keep the order otherwise.
-        seed: Shuffle seed.
-
-    Returns:
-        ``(x [batch, window, features], y [batch, horizon])`` batches, prefetched.
-    """
-    if hasattr(x, "to_dataset"):
-        return x.to_dataset(batch_size=batch_size, shuffle=training, seed=seed)
-    if isinstance(x, tf.data.Dataset):
-        ds = x.cache()
-        size = int(ds.cardinality())
-    else:
-        if y is None:
-            raise ValueError("make_dataset: `y` is required when `x` is an array")
-        x = np.asarray(x, dtype=np.float32)
-        y = np.asarray(y, dtype=np.float32)
-        if y.ndim == 1:
-            y = y[:, None]
-        if len(x) != len(y):
-            raise ValueError(f"x and y must have the same length, but got {len(x)} and {len(y)}")
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-        size = len(x)
-    if training:
-        buffer = size if size > 0 else _SHUFFLE_BUFFER_UNKNOWN_SIZE
-        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-def _is_batched(ds: tf.data.Dataset, input_rank: int) -> bool:
-    spec = ds.element_spec
-    x_spec = spec[0] if isinstance(spec, tuple) else spec
-    return len(x_spec.shape) > input_rank
 
 
 class LSTMHyperModel(HyperModel):
@@ -164,11 +111,7 @@ class LSTMHyperModel(HyperModel):
         self.horizon = int(horizon)
         self.search_space: tuple[ParamSpec, ...] = tuple(search_space or DEFAULT_SEARCH_SPACE)
         names = {spec.name for spec in self.search_space}
-        missing = [
-            n
-            for n in ("hidden_size", "num_layers", "dropout", "lr", "batch_size")
-            if n not in names
-        ]
+        missing = [n for n in LSTM_PARAM_NAMES if n not in names]
         if missing:
             raise ValueError(f"LSTMHyperModel: search_space must define {missing}")
         self.optimizer = optimizer
@@ -207,25 +150,19 @@ class LSTMHyperModel(HyperModel):
         """Batches unbatched input with the trial's ``batch_size`` and calls ``model.fit``.
 
         ``x``/``y`` and ``validation_data`` may be arrays, unbatched ``tf.data.Dataset`` objects or
-        ``lstm_tuner.data.Windows``. Already-batched datasets are passed through unchanged.
+        :class:`~lstm_tuner.input_pipeline.Windows`. Already-batched datasets pass through unchanged.
         """
         default_batch = kwargs.pop("batch_size", None) or 32
         batch_size = int(hp.get("batch_size")) if "batch_size" in hp else int(default_batch)
-        train = self._batched(x, y, batch_size, training=True, seed=shuffle_seed)
+        batch = dict(batch_size=batch_size, num_features=self.num_features)
+        train = batched(x, y, training=True, seed=shuffle_seed, **batch)
         val = None
         if validation_data is not None:
-            if isinstance(validation_data, tuple):
-                val = self._batched(*validation_data[:2], batch_size, training=False)
-            else:
-                val = self._batched(validation_data, None, batch_size, training=False)
+            val_x, val_y = (
+                validation_data[:2]
+                if isinstance(validation_data, tuple)
+                else (validation_data, None)
+            )
+            val = batched(val_x, val_y, training=False, **batch)
         kwargs["shuffle"] = False  # the pipeline already shuffles the training windows
         return model.fit(train, validation_data=val, **kwargs)
-
-    def _batched(
-        self, x: Any, y: Any, batch_size: int, *, training: bool, seed: int | None = None
-    ) -> Any:
-        if isinstance(x, tf.data.Dataset) and _is_batched(x, 2):
-            return x
-        if isinstance(x, np.ndarray) and x.ndim == 2 and self.num_features == 1:
-            x = x[..., None]  # [n, window] -> [n, window, 1] for a univariate series
-        return make_dataset(x, y, batch_size=batch_size, training=training, seed=seed)

@@ -8,7 +8,7 @@ say) is left alone.
 Files:
 
     optimization_history.png   each trial's value and the best so far
-    param_importances.png      the ranked importances of :func:`lstm_tuner.report.param_importances`
+    param_importances.png      the ranked importances of :func:`lstm_tuner.analysis.param_importances`
     slice.png                  the value against each hyperparameter
     best_trial_loss.png        the best trial's training and validation loss per epoch
     retrained_loss.png         the retrained model's curves (after ``--retrain_epochs``)
@@ -29,7 +29,7 @@ from absl import logging
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import FrozenTrial, TrialState
 
-from lstm_tuner import report
+from lstm_tuner import analysis
 from lstm_tuner.study import best_trials
 
 OPTIMIZATION_HISTORY = "optimization_history.png"
@@ -38,6 +38,14 @@ SLICE = "slice.png"
 BEST_TRIAL_LOSS = "best_trial_loss.png"
 RETRAINED_LOSS = "retrained_loss.png"
 TEST_PREDICTIONS = "test_predictions.png"
+ALL = (
+    OPTIMIZATION_HISTORY,
+    PARAM_IMPORTANCES,
+    SLICE,
+    BEST_TRIAL_LOSS,
+    RETRAINED_LOSS,
+    TEST_PREDICTIONS,
+)
 
 _DPI = 100
 
@@ -90,55 +98,70 @@ def _positive_span_is_wide(values: Sequence[float]) -> bool:
 # -- search plots ------------------------------------------------------------------------------------
 
 
+def _optuna_plot(draw: Callable[[], Any], path: str, size: tuple[float, float]) -> str:
+    """Saves a figure drawn by ``optuna.visualization.matplotlib`` without restyling the process.
+
+    Optuna's matplotlib plots call ``plt.style.use("ggplot")``, which would restyle every later figure
+    of the process (ours and the caller's); ``rc_context`` restores the settings, and the figure is
+    closed (Optuna draws through pyplot, which keeps every figure until closed).
+    """
+    import warnings
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.simplefilter("ignore", UserWarning)  # Optuna's "too few trials" notes
+        fig = draw().figure
+        fig.set_size_inches(*size)
+        try:
+            return _save(fig, path)
+        finally:
+            plt.close(fig)
+
+
 def plot_optimization_history(study: optuna.Study, path: str, *, objective_name: str) -> str:
     """Optuna's optimization history: each COMPLETE trial's value and the best value so far.
 
     Raises:
         ValueError: when the study has no COMPLETE trial.
     """
-    import warnings
-
-    import matplotlib
-    import matplotlib.pyplot as plt
     from optuna.visualization import matplotlib as optuna_plots
 
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         raise ValueError("no COMPLETE trial to plot")
-    # Optuna's matplotlib plots call plt.style.use("ggplot"), which would restyle every later
-    # figure of the process (ours and the caller's); rc_context restores the settings on exit.
-    with matplotlib.rc_context(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        ax = optuna_plots.plot_optimization_history(study, target_name=objective_name)
-        fig = ax.figure
-        fig.set_size_inches(8.0, 4.5)
-        try:
-            return _save(fig, path)
-        finally:
-            plt.close(fig)  # Optuna draws through pyplot, which keeps every figure until closed
+    return _optuna_plot(
+        lambda: optuna_plots.plot_optimization_history(study, target_name=objective_name),
+        path,
+        (8.0, 4.5),
+    )
 
 
-def plot_param_importances(importance: report.Importance, path: str) -> str:
-    """A horizontal bar per parameter, the most important on top, with the evaluator and caveat.
+def plot_param_importances(study: optuna.Study, importance: analysis.Importance, path: str) -> str:
+    """Optuna's importance plot, by the evaluator that ranked the parameters, with the caveat.
 
     Raises:
         ValueError: when no importance was computed.
     """
+    from optuna.visualization import matplotlib as optuna_plots
+
     if not importance.importances:
         raise ValueError(f"no importances to plot ({importance.caveat})")
-    names = list(importance.importances)[::-1]
-    values = [importance.importances[n] for n in names]
-    fig = _figure(8.0, 2.2 + 0.5 * len(names))
-    ax = fig.add_subplot(1, 1, 1)
-    bars = ax.barh(names, values, color="tab:blue")
-    for bar, value in zip(bars, values, strict=True):
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {value:.3f}", va="center")
-    ax.set_xlim(0, max(1.0, max(values) * 1.15))
-    ax.set_xlabel("share of importance")
-    title = f"Parameter importance ({importance.evaluator}, {importance.num_complete} trials)"
-    if importance.caveat:
-        title += "\n" + textwrap.fill(f"Caveat: {importance.caveat}.", 100)
-    ax.set_title(title, fontsize=9)
-    return _save(fig, path)
+
+    def draw() -> Any:
+        ax = optuna_plots.plot_param_importances(
+            study,
+            evaluator=analysis.make_evaluator(importance.evaluator),
+            params=list(importance.importances),
+        )
+        title = f"Parameter importance ({importance.evaluator}, {importance.num_complete} trials)"
+        if importance.caveat:
+            title += "\n" + textwrap.fill(f"Caveat: {importance.caveat}.", 100)
+        ax.set_title(title, fontsize=9)
+        return ax
+
+    return _optuna_plot(draw, path, (8.0, 2.2 + 0.5 * len(importance.importances)))
 
 
 def _slice_params(trials: Sequence[FrozenTrial]) -> list[tuple[str, Any]]:
@@ -336,7 +359,7 @@ def write_search_plots(
     plots_dir: str,
     *,
     objective_name: str,
-    importance: report.Importance | None = None,
+    importance: analysis.Importance | None = None,
 ) -> list[str]:
     """Writes the search's plots (history, importance, slices, best trial's curves) to ``plots_dir``.
 
@@ -354,11 +377,11 @@ def write_search_plots(
         ),
         written,
     )
-    imp = importance if importance is not None else report.param_importances(study)
+    imp = importance if importance is not None else analysis.param_importances(study)
     if imp.importances:
         _try(
             "parameter importance",
-            lambda: plot_param_importances(imp, os.path.join(plots_dir, PARAM_IMPORTANCES)),
+            lambda: plot_param_importances(study, imp, os.path.join(plots_dir, PARAM_IMPORTANCES)),
             written,
         )
     _try(

@@ -1,19 +1,25 @@
-"""The search space as data: the spec's default space and its translation into ``hp`` calls.
+"""The search space as data: :class:`ParamSpec`, the one place where a hyperparameter's rules live.
 
-A space is a tuple of :class:`ParamSpec`. The YAML config, :class:`~lstm_tuner.model.LSTMHyperModel`
-and the reports all read the same objects, so a parameter has one name everywhere.
+A space is a tuple of :class:`ParamSpec`. The YAML config, ``hp.Int/Float/Choice/Boolean/Fixed`` (which
+build a ``ParamSpec`` for each call), :class:`~lstm_tuner.model.LSTMHyperModel` and the reports all read
+the same objects, so a parameter has one name and one set of rules everywhere. Messages use the caller's
+vocabulary: ``low``/``high``/``log: true`` for the config, ``min_value``/``max_value``/``sampling='log'``
+for ``hp`` calls (:data:`CONFIG_LABELS`, :data:`KERAS_LABELS`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
+import types
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from lstm_tuner.errors import ConfigError
+from lstm_tuner.rules import is_finite_number, is_int, is_number, short_repr
 
 if TYPE_CHECKING:
+    import optuna
+
     from lstm_tuner.hyperparameters import HyperParameters
 
 ParamType = Literal["int", "float", "categorical", "fixed"]
@@ -21,6 +27,40 @@ PARAM_TYPES: tuple[str, ...] = ("int", "float", "categorical", "fixed")
 
 #: The names the stacked-LSTM model understands, in the order the spec lists them.
 LSTM_PARAM_NAMES: tuple[str, ...] = ("hidden_size", "num_layers", "dropout", "lr", "batch_size")
+#: What the stacked-LSTM model needs of each value: an integer (int) or any number (float).
+LSTM_PARAM_KINDS: dict[str, type] = {
+    "hidden_size": int,
+    "num_layers": int,
+    "dropout": float,
+    "lr": float,
+    "batch_size": int,
+}
+#: Searched as a categorical hyperparameter when ``data.target_transform`` lists both transforms.
+TARGET_TRANSFORM = "target_transform"
+
+#: How each field is called in messages, by the config file and by ``hp`` calls.
+CONFIG_LABELS = {"low": "low", "high": "high", "log": "log is true", "choices": "choices"}
+KERAS_LABELS = {
+    "low": "min_value",
+    "high": "max_value",
+    "log": "sampling='log'",
+    "choices": "values",
+}
+
+_KEYS_BY_TYPE: dict[str, frozenset[str]] = {
+    "int": frozenset({"type", "low", "high", "step", "log"}),
+    "float": frozenset({"type", "low", "high", "step", "log"}),
+    "categorical": frozenset({"type", "choices"}),
+    "fixed": frozenset({"type", "value"}),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    """A hyperparameter is active only when ``parent``'s value is one of ``values``."""
+
+    parent: str
+    values: tuple[Any, ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +76,11 @@ class ParamSpec:
         log: Sample uniformly in log space.
         choices: The values of a categorical parameter.
         value: The value of a fixed parameter.
+        default: The value a recording ``HyperParameters`` returns; ``None`` means ``low`` (int,
+            float) or the first choice (categorical).
+        ordered: Whether a categorical parameter's choices are ordered; ``None`` means "when they
+            are all numbers", as in KerasTuner.
+        conditions: Active only when every condition holds (``hp.conditional_scope``).
     """
 
     name: str
@@ -46,35 +91,81 @@ class ParamSpec:
     log: bool = False
     choices: tuple[Any, ...] = ()
     value: Any = None
+    default: Any = None
+    ordered: bool | None = None
+    conditions: tuple[Condition, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.type == "int" and self.step is None:
-            object.__setattr__(
-                self, "step", 1
-            )  # one spelling of "step 1", so equal specs compare equal
+        for key, value in _normalized(self).items():
+            object.__setattr__(self, key, value)
         validate_param(self)
+
+    @property
+    def initial(self) -> Any:
+        """The value used when nothing chooses one: ``default``, else ``low``, the first choice or
+        the fixed value."""
+        if self.type == "fixed":
+            return self.value
+        if self.default is not None:
+            return self.default
+        return self.choices[0] if self.type == "categorical" else self.low
+
+    @property
+    def is_ordered(self) -> bool:
+        if self.type in ("int", "float"):
+            return True
+        if self.ordered is not None:
+            return self.ordered
+        return self.type == "categorical" and all(is_number(c) for c in self.choices)
+
+    @property
+    def keras_kind(self) -> str:
+        """The KerasTuner class this spec stands for: Int, Float, Choice, Boolean or Fixed."""
+        if self.type == "categorical" and self.choices == (False, True):
+            return "Boolean"
+        return {"int": "Int", "float": "Float", "categorical": "Choice", "fixed": "Fixed"}[
+            self.type
+        ]
+
+    def distribution(self) -> optuna.distributions.BaseDistribution | None:
+        """The Optuna distribution; ``None`` for a fixed value (it is not sent to Optuna)."""
+        import optuna  # not at import time: the config is validated before the heavy imports
+
+        if self.type == "int":
+            return optuna.distributions.IntDistribution(
+                int(self.low), int(self.high), log=self.log, step=int(self.step)
+            )
+        if self.type == "float":
+            return optuna.distributions.FloatDistribution(
+                float(self.low), float(self.high), log=self.log, step=self.step
+            )
+        if self.type == "categorical":
+            return optuna.distributions.CategoricalDistribution(list(self.choices))
+        return None
 
     def suggest(self, hp: HyperParameters) -> Any:
         """Declares this parameter on ``hp`` and returns its value for the current trial."""
+        return hp.declare(self)
+
+    def grid(self) -> list[Any]:
+        """Every value of a discrete spec, for Optuna's ``GridSampler``.
+
+        Raises:
+            ValueError: for a continuous float (no ``step``).
+        """
         if self.type == "int":
-            return hp.Int(
-                self.name,
-                int(self.low),
-                int(self.high),
-                step=int(self.step or 1),
-                sampling="log" if self.log else "linear",
-            )
+            return list(range(int(self.low), int(self.high) + 1, int(self.step)))
         if self.type == "float":
-            return hp.Float(
-                self.name,
-                float(self.low),
-                float(self.high),
-                step=self.step,
-                sampling="log" if self.log else "linear",
-            )
+            if self.step is None:
+                raise ValueError(
+                    f"GridSearch: Float {self.name!r} is continuous; give it a `step` to make it a "
+                    "grid"
+                )
+            count = int((self.high - self.low) / self.step + 1e-9) + 1
+            return [self.low + i * self.step for i in range(count)]
         if self.type == "categorical":
-            return hp.Choice(self.name, list(self.choices))
-        return hp.Fixed(self.name, self.value)
+            return list(self.choices)
+        return [self.value]
 
     def describe(self) -> str:
         """A short human-readable form, e.g. ``int 64..256 step 64``."""
@@ -89,55 +180,117 @@ class ParamSpec:
             return f"categorical {list(self.choices)}"
         return f"fixed {self.value!r}"
 
+    def keras_config(self) -> dict[str, Any]:
+        """The KerasTuner-style ``get_config`` of ``search_space_summary``."""
+        out: dict[str, Any] = {
+            "default": self.initial,
+            "conditions": [f"{c.parent} in {list(c.values)}" for c in self.conditions],
+        }
+        if self.type in ("int", "float"):
+            out.update(
+                min_value=self.low,
+                max_value=self.high,
+                step=self.step,
+                sampling="log" if self.log else "linear",
+            )
+        elif self.keras_kind == "Choice":
+            out.update(values=list(self.choices), ordered=self.is_ordered)
+        elif self.type == "fixed":
+            out["value"] = self.value
+        return out
+
 
 def _fail(where: str, rule: str, got: Any) -> ConfigError:
-    return ConfigError(f"{where}: {rule}, got {got!r}")
+    return ConfigError(f"{where}: {rule}, got {short_repr(got)}")
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+def validate_param(
+    spec: ParamSpec, where: str | None = None, labels: Mapping[str, str] = CONFIG_LABELS
+) -> None:
+    """Checks the rules of one parameter.
 
+    Args:
+        spec: The parameter.
+        where: Names it in messages (default ``search_space.<name>``).
+        labels: The caller's names of ``low``, ``high``, ``log`` and ``choices``.
 
-def validate_param(spec: ParamSpec, where: str | None = None) -> None:
-    """Checks the rules of one parameter; raises ConfigError naming the parameter and the value."""
+    Raises:
+        ConfigError: naming the parameter, the field, the rule and the value received.
+    """
     where = where or f"search_space.{spec.name}"
+    low_key, high_key = labels["low"], labels["high"]
     if spec.type not in PARAM_TYPES:
         raise _fail(f"{where}.type", f"must be one of {list(PARAM_TYPES)}", spec.type)
     if spec.type in ("int", "float"):
-        for key in ("low", "high"):
-            val = getattr(spec, key)
-            if not _is_number(val) or not math.isfinite(val):
+        for key, val in ((low_key, spec.low), (high_key, spec.high)):
+            if not is_finite_number(val):
                 raise _fail(f"{where}.{key}", "must be a finite number", val)
-            if spec.type == "int" and not isinstance(val, int):
+            if spec.type == "int" and not is_int(val):
                 raise _fail(f"{where}.{key}", "must be an integer for an int parameter", val)
         if spec.low > spec.high:
             raise ConfigError(
-                f"{where}: `low <= high` must hold, got (low={spec.low!r}, high={spec.high!r})"
+                f"{where}: `{low_key} <= {high_key}` must hold, got "
+                f"({low_key}={spec.low!r}, {high_key}={spec.high!r})"
             )
         if spec.step is not None:
-            if not _is_number(spec.step):
-                raise _fail(f"{where}.step", "must be a number", spec.step)
-            if spec.step <= 0:
+            if not is_number(spec.step) or spec.step <= 0:
                 raise _fail(f"{where}.step", "must be > 0", spec.step)
-            if spec.type == "int" and int(spec.step) != spec.step:
+            if spec.type == "int" and not is_int(spec.step):
                 raise _fail(f"{where}.step", "must be an integer for an int parameter", spec.step)
         if spec.log:
             if spec.low <= 0:
-                raise _fail(f"{where}.low", "must be > 0 when log is true", spec.low)
+                raise _fail(f"{where}.{low_key}", f"must be > 0 when {labels['log']}", spec.low)
             if spec.step is not None and not (spec.type == "int" and spec.step == 1):
-                raise _fail(f"{where}.step", "cannot be combined with log: true", spec.step)
-    elif spec.type == "categorical":
-        if len(spec.choices) == 0:
-            raise _fail(f"{where}.choices", "must be a non-empty list", list(spec.choices))
-        for choice in spec.choices:
-            if choice is not None and not isinstance(choice, (bool, int, float, str)):
                 raise _fail(
-                    f"{where}.choices", "must hold only numbers, strings or booleans", choice
+                    f"{where}.step", f"cannot be combined with {labels['log']} (Optuna)", spec.step
                 )
-        if len({(type(c), c) for c in spec.choices}) != len(spec.choices):
-            raise _fail(f"{where}.choices", "must not repeat a value", list(spec.choices))
+        if spec.default is not None and not (
+            is_number(spec.default) and spec.low <= spec.default <= spec.high
+        ):
+            raise _fail(f"{where}.default", f"must lie in [{spec.low}, {spec.high}]", spec.default)
+    elif spec.type == "categorical":
+        key = f"{where}.{labels['choices']}"
+        if not spec.choices:
+            raise _fail(key, "must be a non-empty list", list(spec.choices))
+        kinds = {
+            bool if isinstance(c, bool) else float if is_number(c) else type(c)
+            for c in spec.choices
+        }
+        if not kinds <= {bool, float, str} or len(kinds) > 1:
+            raise _fail(
+                key,
+                "must all be numbers, all strings or all booleans (one type)",
+                list(spec.choices),
+            )
+        if len(set(spec.choices)) != len(spec.choices):
+            raise _fail(key, "must be unique", list(spec.choices))
+        if spec.default is not None and spec.default not in spec.choices:
+            raise _fail(f"{where}.default", f"must be one of {list(spec.choices)}", spec.default)
     elif spec.value is not None and not isinstance(spec.value, (bool, int, float, str)):
         raise _fail(f"{where}.value", "must be a number, string or boolean", spec.value)
+
+
+def _normalized(spec: Any) -> dict[str, Any]:
+    """One spelling of equal specs: int ``step`` 1 when not given, ``choices`` as a tuple."""
+    step = 1 if spec.type == "int" and spec.step is None else spec.step
+    return {"step": step, "choices": tuple(spec.choices)}
+
+
+def make_param(
+    where: str, labels: Mapping[str, str], name: str, type: str, **fields: Any
+) -> ParamSpec:
+    """A ``ParamSpec``, its rules checked with the caller's ``where`` and ``labels`` in messages.
+
+    Raises:
+        ConfigError: a rule is broken.
+    """
+    draft = types.SimpleNamespace(
+        **{**{f.name: f.default for f in dataclasses.fields(ParamSpec)}, **fields}
+    )
+    draft.name, draft.type = name, type
+    draft.__dict__.update(_normalized(draft))
+    validate_param(draft, where, labels)  # type: ignore[arg-type]
+    return ParamSpec(name, type, **fields)  # type: ignore[arg-type]
 
 
 def _default_space() -> tuple[ParamSpec, ...]:
@@ -153,13 +306,6 @@ def _default_space() -> tuple[ParamSpec, ...]:
 #: The spec's search space (``hpo_quick_reference.md``).
 DEFAULT_SEARCH_SPACE: tuple[ParamSpec, ...] = _default_space()
 
-_KEYS_BY_TYPE: dict[str, frozenset[str]] = {
-    "int": frozenset({"type", "low", "high", "step", "log"}),
-    "float": frozenset({"type", "low", "high", "step", "log"}),
-    "categorical": frozenset({"type", "choices"}),
-    "fixed": frozenset({"type", "value"}),
-}
-
 
 def param_from_dict(name: str, raw: Any, where: str) -> ParamSpec:
     """Parses one YAML entry: a mapping with ``type`` or a bare scalar meaning a fixed value.
@@ -174,47 +320,33 @@ def param_from_dict(name: str, raw: Any, where: str) -> ParamSpec:
     """
     if not isinstance(raw, Mapping):
         if isinstance(raw, (bool, int, float, str)):
-            return _build(where, name, "fixed", value=raw)
+            return make_param(where, CONFIG_LABELS, name, "fixed", value=raw)
         raise _fail(where, "must be a mapping with a `type` key or a fixed scalar value", raw)
     ptype = raw.get("type")
     if ptype not in PARAM_TYPES:
         raise _fail(f"{where}.type", f"must be one of {list(PARAM_TYPES)}", ptype)
-    unknown = sorted(set(raw) - _KEYS_BY_TYPE[ptype])
+    unknown = sorted(str(key) for key in set(raw) - _KEYS_BY_TYPE[ptype])
     if unknown:
         raise _fail(
             f"{where}.{unknown[0]}",
             f"unknown key for a {ptype} parameter (allowed: {sorted(_KEYS_BY_TYPE[ptype])})",
             unknown[0],
         )
+    fields = {key: value for key, value in raw.items() if key != "type"}
     if ptype in ("int", "float"):
         for key in ("low", "high"):
             if key not in raw:
                 raise _fail(f"{where}.{key}", f"is required for a {ptype} parameter", None)
-        log = raw.get("log", False)
-        if not isinstance(log, bool):
-            raise _fail(f"{where}.log", "must be true or false", log)
-        step = raw.get("step", 1 if ptype == "int" else None)
-        return _build(where, name, ptype, low=raw["low"], high=raw["high"], step=step, log=log)
+        if not isinstance(fields.get("log", False), bool):
+            raise _fail(f"{where}.log", "must be true or false", fields["log"])
     elif ptype == "categorical":
         choices = raw.get("choices")
         if not isinstance(choices, Sequence) or isinstance(choices, str):
             raise _fail(f"{where}.choices", "must be a non-empty list", choices)
-        return _build(where, name, ptype, choices=tuple(choices))
-    else:
-        if "value" not in raw:
-            raise _fail(f"{where}.value", "is required for a fixed parameter", None)
-        return _build(where, name, ptype, value=raw["value"])
-
-
-def _build(where: str, name: str, ptype: str, **fields: Any) -> ParamSpec:
-    """Constructs a ParamSpec; its validation errors are re-prefixed with the caller's ``where``."""
-    try:
-        return ParamSpec(name, ptype, **fields)  # type: ignore[arg-type]
-    except ConfigError as e:
-        message, generic = str(e), f"search_space.{name}"
-        if message.startswith(generic):
-            message = where + message[len(generic) :]
-        raise ConfigError(message) from None
+        fields["choices"] = tuple(choices)
+    elif "value" not in raw:
+        raise _fail(f"{where}.value", "is required for a fixed parameter", None)
+    return make_param(where, CONFIG_LABELS, name, ptype, **fields)
 
 
 def space_from_dict(
@@ -235,8 +367,28 @@ def space_from_dict(
                 )
     by_name = {spec.name: spec for spec in base}
     for name, entry in raw.items():
-        by_name[name] = param_from_dict(str(name), entry, f"{where}.{name}")
+        by_name[name] = spec = param_from_dict(str(name), entry, f"{where}.{name}")
+        if name in LSTM_PARAM_KINDS:
+            _check_numeric(spec, LSTM_PARAM_KINDS[name], f"{where}.{name}")
     return tuple(by_name.values())
+
+
+def _check_numeric(spec: ParamSpec, kind: type, where: str) -> None:
+    """The LSTM's parameters take numbers (integers for sizes): text such as ``'32'`` is refused."""
+    what = "integers" if kind is int else "numbers"
+    test = is_int if kind is int else is_finite_number
+    if spec.type == "categorical" and not all(test(c) for c in spec.choices):
+        raise _fail(f"{where}.choices", f"must hold {what}, not text", list(spec.choices))
+    if spec.type == "fixed" and not test(spec.value):
+        raise _fail(
+            where,
+            "a fixed value must be " + ("an integer" if kind is int else "a number"),
+            spec.value,
+        )
+    if spec.type == "float" and kind is int:
+        raise _fail(
+            f"{where}.type", "must be int, categorical or fixed for this parameter", "float"
+        )
 
 
 def space_to_dict(space: Sequence[ParamSpec]) -> dict[str, dict[str, Any]]:
@@ -260,4 +412,4 @@ def space_to_dict(space: Sequence[ParamSpec]) -> dict[str, dict[str, Any]]:
 
 def suggest_all(space: Sequence[ParamSpec], hp: HyperParameters) -> dict[str, Any]:
     """Declares every parameter of ``space`` on ``hp``; returns ``{name: value}``."""
-    return {spec.name: spec.suggest(hp) for spec in space}
+    return {spec.name: hp.declare(spec) for spec in space}

@@ -14,20 +14,16 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from lstm_tuner.config import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRIES, PRUNERS, SAMPLERS
+
 #: Trials that count toward ``max_trials``: a pruned trial is a finished, legitimate outcome.
 FINISHED_STATES: tuple[TrialState, ...] = (TrialState.COMPLETE, TrialState.PRUNED)
-SAMPLER_NAMES: tuple[str, ...] = ("tpe", "random", "grid")
-PRUNER_NAMES: tuple[str, ...] = ("none", "median", "hyperband")
-
-#: How often a running trial writes its heartbeat, and after how long without one it counts as dead.
-HEARTBEAT_INTERVAL_S = 30
-GRACE_PERIOD_S = 120
 SQLITE_BUSY_TIMEOUT_S = 60
 
 
 def redact_url(url: str) -> str:
     """Hides the password of a storage URL: ``postgresql://u:***@host/db``."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -46,7 +42,7 @@ def open_storage(
     *,
     heartbeat_interval_s: int = HEARTBEAT_INTERVAL_S,
     grace_period_s: int = GRACE_PERIOD_S,
-    max_retries: int = 2,
+    max_retries: int = MAX_RETRIES,
 ) -> optuna.storages.BaseStorage:
     """Opens an Optuna storage from a URL (or passes a storage instance through).
 
@@ -118,7 +114,7 @@ def make_sampler(
         if not search_space:
             raise ValueError("the grid sampler needs a search space of discrete values")
         return optuna.samplers.GridSampler(dict(search_space), seed=seed)
-    raise ValueError(f"sampler must be one of {list(SAMPLER_NAMES)}, but got {name!r}")
+    raise ValueError(f"sampler must be one of {list(SAMPLERS)}, but got {name!r}")
 
 
 def make_pruner(name: str = "none", *, max_epochs: int | None = None) -> optuna.pruners.BasePruner:
@@ -129,7 +125,7 @@ def make_pruner(name: str = "none", *, max_epochs: int | None = None) -> optuna.
         return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
     if name == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_epochs or "auto")
-    raise ValueError(f"pruner must be one of {list(PRUNER_NAMES)}, but got {name!r}")
+    raise ValueError(f"pruner must be one of {list(PRUNERS)}, but got {name!r}")
 
 
 def count_finished(study: optuna.Study) -> int:

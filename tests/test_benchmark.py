@@ -58,7 +58,7 @@ def test_methods_map_to_their_sampler_and_pruner():
     bench = _load_script()
     kinds = {}
     for method in ("default", "random", "median", "hyperband", "none", "tpe_startup3"):
-        sampler, pruner = bench.sampler_and_pruner(method, seed=0, n_trials=10, epochs=5)
+        sampler, pruner = bench.search.sampler_and_pruner(method, seed=0, n_trials=10, epochs=5)
         kinds[method] = (type(sampler).__name__, type(pruner).__name__)
     assert kinds == {
         "default": ("TPESampler", "NopPruner"),
@@ -68,9 +68,9 @@ def test_methods_map_to_their_sampler_and_pruner():
         "none": ("TPESampler", "NopPruner"),
         "tpe_startup3": ("TPESampler", "NopPruner"),
     }
-    default, _ = bench.sampler_and_pruner("default", seed=0, n_trials=10, epochs=5)
+    default, _ = bench.search.sampler_and_pruner("default", seed=0, n_trials=10, epochs=5)
     assert default._n_startup_trials == study_lib.tpe_startup_trials(10) == 5
-    startup3, _ = bench.sampler_and_pruner("tpe_startup3", seed=0, n_trials=10, epochs=5)
+    startup3, _ = bench.search.sampler_and_pruner("tpe_startup3", seed=0, n_trials=10, epochs=5)
     assert isinstance(startup3, optuna.samplers.TPESampler) and startup3._n_startup_trials == 3
 
 

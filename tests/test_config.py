@@ -18,6 +18,7 @@ from lstm_tuner.config import (
     Config,
     DataConfig,
     ExportConfig,
+    SplitConfig,
     StudyConfig,
     TrainingConfig,
     config_from_dict,
@@ -82,9 +83,7 @@ def test_baseline_is_the_spec() -> None:
         source="builtin",
         window_size=30,
         horizon=1,
-        train_fraction=0.7,
-        validation_fraction=0.15,
-        test_fraction=0.15,
+        split=SplitConfig(train=0.7, validation=0.15, test=0.15),
     )
     assert config.export.enabled is True
     # The file writes out every default, so it loads to exactly the defaults.
@@ -269,9 +268,9 @@ def test_unknown_search_space_key(tmp_path: pathlib.Path, text: str, key: str) -
         ("training: {clipnorm: .inf}", "training.clipnorm", "must be a number > 0 or null", "inf"),
         ("training: {clipnorm: yes}", "training.clipnorm", "must be a number > 0 or null", "True"),
         (
-            "training: {clipnorm: 1e-4}",
+            "training: {clipnorm: '1e-4'}",
             "training.clipnorm",
-            "must be a number > 0 or null (YAML read",
+            "must be a number > 0 or null (YAML read this number as text",
             "'1e-4'",
         ),
         (
@@ -405,7 +404,7 @@ def test_split_must_sum_to_one(tmp_path: pathlib.Path) -> None:
 
 def test_split_sum_tolerance(tmp_path: pathlib.Path) -> None:
     path = write(tmp_path, "data: {split: {train: 0.6, validation: 0.2, test: 0.2000000001}}\n")
-    assert load_config(path).data.test_fraction == pytest.approx(0.2)
+    assert load_config(path).data.split.test == pytest.approx(0.2)
 
 
 @pytest.mark.parametrize("value", ["0", "-0.1", "0.0"])
@@ -417,7 +416,7 @@ def test_split_fraction_must_be_positive(tmp_path: pathlib.Path, value: str) -> 
 def test_split_partial_keeps_other_defaults(tmp_path: pathlib.Path) -> None:
     path = write(tmp_path, "data: {split: {train: 0.8, validation: 0.05}}\n")
     data = load_config(path).data
-    assert (data.train_fraction, data.validation_fraction, data.test_fraction) == (0.8, 0.05, 0.15)
+    assert (data.split.train, data.split.validation, data.split.test) == (0.8, 0.05, 0.15)
 
 
 def test_csv_implies_source_and_is_not_checked_for_existence(tmp_path: pathlib.Path) -> None:
@@ -504,16 +503,16 @@ def test_time_column_must_not_be_an_input(tmp_path: pathlib.Path) -> None:
             "must be > 0 when log is true",
         ),
         (
-            "lr: {type: float, low: 1e-4, high: 0.1, log: true}",
+            "lr: {type: float, low: '1e-4', high: 0.1, log: true}",
             "search_space.lr.low",
-            "must be a number (YAML read",
+            "must be a finite number",
         ),
         (
             "lr: {type: float, low: 0.001, high: 0.1, log: yes please}",
             "search_space.lr.log",
             "must be true or false",
         ),
-        ("lr: 1e-3", "search_space.lr", "a fixed value must be a number (YAML read"),
+        ("lr: '1e-3'", "search_space.lr", "a fixed value must be a number"),
         (
             "hidden_size: {type: int, low: 64.0, high: 256}",
             "search_space.hidden_size.low",
@@ -533,7 +532,7 @@ def test_time_column_must_not_be_an_input(tmp_path: pathlib.Path) -> None:
         (
             "batch_size: {type: categorical, choices: ['32', '64']}",
             "search_space.batch_size.choices",
-            "must hold numbers",
+            "must hold integers, not text",
         ),
         ("hidden_size: [64, 128]", "search_space.hidden_size", "must be a mapping"),
     ],
@@ -607,7 +606,7 @@ def test_nested_overrides(tmp_path: pathlib.Path) -> None:
     config = load_config(
         path, ["data.split.train=0.8", "data.split.validation=0.1", "data.split.test=0.1"]
     )
-    assert (config.data.train_fraction, config.data.validation_fraction) == (0.8, 0.1)
+    assert (config.data.split.train, config.data.split.validation) == (0.8, 0.1)
     # Inside a parameter the file already spells out, one field can be changed ...
     assert load_config(BASELINE, ["search_space.lr.low=0.001"]).search_space[3] == ParamSpec(
         "lr", "float", low=0.001, high=5e-3, log=True
@@ -627,7 +626,7 @@ def test_override_creates_missing_and_null_sections(tmp_path: pathlib.Path) -> N
     path = write(tmp_path, "training:\n")
     config = load_config(path, ["training.epochs=1", "data.builtin.num_points=200"])
     assert config.training.epochs == 1
-    assert config.data.builtin_num_points == 200
+    assert config.data.builtin.num_points == 200
 
 
 def test_override_does_not_touch_yaml_aliases(tmp_path: pathlib.Path) -> None:
@@ -635,8 +634,7 @@ def test_override_does_not_touch_yaml_aliases(tmp_path: pathlib.Path) -> None:
     text = "data: {split: &s {train: 0.7, validation: 0.15, test: 0.15}}\nsearch_space: {}\n"
     path = write(tmp_path, text)
     assert (
-        load_config(path, ["data.split.train=0.8", "data.split.test=0.05"]).data.train_fraction
-        == 0.8
+        load_config(path, ["data.split.train=0.8", "data.split.test=0.05"]).data.split.train == 0.8
     )
 
 
@@ -732,7 +730,7 @@ def test_config_from_dict_with_overrides_does_not_modify_input() -> None:
         raw, overrides=["training.epochs=1", "data.split.train=0.6", "data.split.test=0.25"]
     )
     assert config.training.epochs == 1
-    assert config.data.test_fraction == 0.25
+    assert config.data.split.test == 0.25
     assert json.dumps(raw, sort_keys=True) == before
 
 
@@ -865,3 +863,20 @@ def test_import_does_not_load_tensorflow() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1e-4", 1e-4), ("5E-3", 5e-3), (".5", 0.5), ("1.0e-4", 1e-4), ("2e+1", 20.0), ("1E5", 1e5)],
+)
+def test_floats_are_read_as_yaml_1_2_reads_them(tmp_path: pathlib.Path, text: str, value: float):
+    # PyYAML reads YAML 1.1, where 1e-4 is the text "1e-4"; people write it as a number.
+    path = write(
+        tmp_path,
+        f"training: {{clipnorm: {text}}}\nsearch_space:\n  lr: {{type: float, low: {text}, high: 1.0e+6, log: true}}\n",
+    )
+    config = load_config(path)
+    assert config.training.clipnorm == value and isinstance(config.training.clipnorm, float)
+    assert config.search_space[3].low == value
+    # what stays text is refused where a number belongs
+    assert "must be a number > 0" in load_error(write(tmp_path, "training: {clipnorm: 1e}\n"))

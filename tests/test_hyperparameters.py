@@ -57,14 +57,26 @@ def test_live_study_records_distributions_and_log_sampling():
     assert hp["units"] == units and "lr" in hp and hp.get("flag") is flag
 
 
-def test_asking_twice_returns_same_value_and_redefinition_fails():
-    hp = HyperParameters(_study().ask())
+def test_a_name_asked_twice_returns_the_value_already_drawn_as_kerastuner_does():
+    study = _study()
+    trial = study.ask()
+    hp = HyperParameters(trial)
     first = hp.Float("rate", 0.0, 1.0)
     assert hp.Float("rate", 0.0, 1.0) == first
-    with pytest.raises(ValueError, match="'rate' is already defined"):
-        hp.Float("rate", 0.0, 0.5)
-    with pytest.raises(ValueError, match="already defined as Float"):
+    # another range of the same kind: the value already drawn, as in KerasTuner (helper functions)
+    assert hp.Float("rate", 0.5, 0.9) == first
+    assert trial.distributions["rate"] == optuna.distributions.FloatDistribution(0.0, 1.0)
+    # what Optuna cannot record under one name is refused, naming both declarations
+    with pytest.raises(
+        ValueError, match=r"'rate' is declared as Float float 0\.\.1 and again as Int"
+    ):
         hp.Int("rate", 0, 1)
+    with pytest.raises(ValueError, match="log"):
+        hp.Float("rate", 0.1, 1.0, sampling="log")
+    hp.Choice("act", ["relu", "tanh"])
+    with pytest.raises(ValueError, match="dynamic value space"):
+        hp.Choice("act", ["relu", "gelu"])
+    assert hp.values == {"rate": first, "act": hp["act"]}
 
 
 @pytest.mark.parametrize(
@@ -72,12 +84,16 @@ def test_asking_twice_returns_same_value_and_redefinition_fails():
     [
         (lambda hp: hp.Int("a", 5, 1), "min_value <= max_value"),
         (lambda hp: hp.Int("a", 1, 5, step=0), "step"),
-        (lambda hp: hp.Int("a", 0, 5, sampling="log"), "min_value > 0"),
+        (
+            lambda hp: hp.Int("a", 0, 5, sampling="log"),
+            r"min_value: must be > 0 when sampling='log'",
+        ),
         (lambda hp: hp.Float("a", 0.0, 1.0, sampling="reverse_log"), "reverse_log"),
         (lambda hp: hp.Float("a", 1.0, 2.0, sampling="cubic"), "sampling"),
         (lambda hp: hp.Float("a", 0.0, 1.0, default=2.0), "default"),
         (lambda hp: hp.Choice("a", []), "non-empty"),
         (lambda hp: hp.Choice("a", [1, 1]), "unique"),
+        (lambda hp: hp.Float("a", 0.1, 1.0, step=0.1, sampling="log"), "cannot be combined"),
         (lambda hp: hp.Choice("a", [1, "x"]), "one type"),
     ],
 )
@@ -126,4 +142,4 @@ def test_recording_instance_returns_defaults_and_collects_space():
     assert hp.Int("units", 64, 256, step=64) == 64
     assert hp.Choice("batch_size", [32, 64], default=64) == 64
     assert [d.name for d in hp.space] == ["units", "batch_size"]
-    assert hp.space[0].describe()["step"] == 64
+    assert hp.space[0].keras_config()["step"] == 64 and hp.space[0].keras_kind == "Int"

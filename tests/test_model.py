@@ -7,7 +7,7 @@ import tensorflow as tf
 from optuna.trial import FixedTrial
 
 from lstm_tuner.hyperparameters import HyperParameters
-from lstm_tuner.model import LSTMHyperModel, build_lstm_model, make_dataset
+from lstm_tuner.model import LSTMHyperModel, build_lstm_model
 from lstm_tuner.search_space import DEFAULT_SEARCH_SPACE
 
 
@@ -62,7 +62,7 @@ def test_lstm_layers_keep_cudnn_eligible_configuration():
 def test_default_search_space_is_the_spec():
     hp = HyperParameters()
     LSTMHyperModel(30, 1).declare_hyperparameters(hp)
-    described = {d.name: (d.kind, d.describe()) for d in hp.space}
+    described = {d.name: (d.keras_kind, d.keras_config()) for d in hp.space}
     assert described["hidden_size"][0] == "Int"
     assert {k: described["hidden_size"][1][k] for k in ("min_value", "max_value", "step")} == {
         "min_value": 64,
@@ -86,18 +86,6 @@ def test_default_search_space_is_the_spec():
         "lr",
         "batch_size",
     ]
-
-
-def test_make_dataset_batches_and_shuffles_only_for_training():
-    x = np.arange(20, dtype="float32").reshape(10, 2, 1)
-    y = np.arange(10, dtype="float32")
-    val = list(make_dataset(x, y, batch_size=4, training=False))
-    assert [b[0].shape[0] for b in val] == [4, 4, 2]
-    assert np.concatenate([b[1].numpy().ravel() for b in val]).tolist() == list(range(10))
-    train = np.concatenate(
-        [b[1].numpy().ravel() for b in make_dataset(x, y, batch_size=4, training=True, seed=1)]
-    )
-    assert sorted(train.tolist()) == list(range(10)) and train.tolist() != list(range(10))
 
 
 def test_fit_uses_the_trials_batch_size():

@@ -11,20 +11,16 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
-from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
 
-from lstm_tuner import plots, report
-from lstm_tuner import tensorboard as tensorboard_lib
+from lstm_tuner import analysis, callbacks, plots
+from lstm_tuner.search_space import DEFAULT_SEARCH_SPACE
 
 pytest.importorskip("matplotlib")
 
 SPACE = {
-    "hidden_size": IntDistribution(64, 256, step=64),
-    "num_layers": IntDistribution(1, 3),
-    "dropout": FloatDistribution(0.0, 0.4),
-    "lr": FloatDistribution(1e-4, 5e-3, log=True),
-    "batch_size": CategoricalDistribution([32, 64, 128]),
+    **{spec.name: spec.distribution() for spec in DEFAULT_SEARCH_SPACE},
     "activation": CategoricalDistribution(["tanh", "relu"]),
 }
 
@@ -154,9 +150,9 @@ def test_plots_without_data_are_skipped_with_a_warning(tmp_path, caplog):
     written = plots.write_search_plots(one, str(tmp_path), objective_name="val_loss")
     assert plots.PARAM_IMPORTANCES not in {os.path.basename(p) for p in written}
     assert plots.OPTIMIZATION_HISTORY in {os.path.basename(p) for p in written}
-    imp = report.param_importances(one)
+    imp = analysis.param_importances(one)
     with pytest.raises(ValueError, match="no importances"):
-        plots.plot_param_importances(imp, str(tmp_path / "imp.png"))
+        plots.plot_param_importances(one, imp, str(tmp_path / "imp.png"))
 
 
 def test_missing_matplotlib_warns_once_and_draws_nothing(monkeypatch, caplog):
@@ -210,7 +206,7 @@ def test_run_writes_every_plot_and_links_them_from_the_summary(tmp_path):
         evaluation["test"]["retrained"]["mse"], rel=1e-6
     )
     # TensorBoard: one directory per trial beside the experiment summary
-    if tensorboard_lib.is_available():
+    if callbacks.tensorboard_available():
         assert sorted(p.name for p in (out / "tensorboard").iterdir() if p.is_dir()) == [
             "trial_0000",
             "trial_0001",

@@ -199,18 +199,22 @@ def test_interrupt_leaves_no_running_trial_and_rerun_finishes(workdir: Path, sig
 
 
 def test_workers_get_one_gpu_each_round_robin(workdir: Path, monkeypatch: pytest.MonkeyPatch):
-    from lstm_tuner.config import load_config
-    from lstm_tuner.run import RunOptions, run_workers
+    from lstm_tuner import workers
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
-    monkeypatch.chdir(workdir)  # the workers write their probe files here
-    config = load_config(workdir / "tiny.yaml")
-    options = RunOptions(study_name="gpus", output_dir=str(workdir / "runs" / "gpus"))
     probe = (
-        "import os; open(f'gpu_{os.environ[\"LSTM_TUNER_WORKER_INDEX\"]}', 'w')"
-        ".write(os.environ['CUDA_VISIBLE_DEVICES'])"
+        "import os, sys; open(f'gpu_{sys.argv[1]}', 'w').write(os.environ['CUDA_VISIBLE_DEVICES'])"
     )
-    failed = run_workers(config, options, 3, [sys.executable, "-c", probe])
+    gpus = workers.visible_gpus()
+    assert gpus == ["3", "5"]
+    failed = workers.run_workers(
+        lambda k: [sys.executable, "-c", probe, str(k)], 3, gpus, cwd=str(workdir)
+    )
     assert failed == []
     seen = {p.name: p.read_text() for p in workdir.glob("gpu_*")}
     assert seen == {"gpu_1": "3", "gpu_2": "5", "gpu_3": "3"}
+    # a failing worker's exit code is reported
+    assert workers.run_workers(lambda k: [sys.executable, "-c", f"raise SystemExit({k})"], 2) == [
+        1,
+        2,
+    ]

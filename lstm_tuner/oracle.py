@@ -1,0 +1,165 @@
+"""KerasTuner's ``Trial`` and ``oracle`` names, as read-only views over the Optuna study.
+
+Code written for KerasTuner reads ``tuner.oracle.get_best_trials(n)`` and ``tuner.oracle.trials`` and,
+on each trial, ``trial_id``, ``hyperparameters.values``, ``score``, ``status``, ``best_step`` and
+``metrics``. Here the Optuna storage is the only state: every view is computed from it when asked, so
+it sees the trials of every worker. The oracle's own methods for driving a search (``create_trial``,
+``update_trial``, ``end_trial``) belong to Optuna's study and are not offered.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from lstm_tuner import study as study_lib
+from lstm_tuner.hyperparameters import HyperParameters
+from lstm_tuner.objective import Objective
+
+#: KerasTuner's ``TrialStatus`` strings for Optuna's states.
+STATUS = {
+    TrialState.RUNNING: "RUNNING",
+    TrialState.WAITING: "IDLE",
+    TrialState.COMPLETE: "COMPLETED",
+    TrialState.PRUNED: "STOPPED",
+    TrialState.FAIL: "FAILED",
+}
+
+
+def trial_id(number: int, max_trials: int | None) -> str:
+    """KerasTuner's trial id: the trial number zero-padded to the width of ``max_trials``."""
+    return f"{number:0{len(str(max_trials or 1))}d}"
+
+
+class MetricsTracker:
+    """The per-epoch metrics of a trial (``trial.metrics`` in KerasTuner)."""
+
+    def __init__(self, history: list[dict[str, float]], objective: Objective) -> None:
+        self._history = history
+        self._objective = objective
+
+    @property
+    def metrics(self) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {}
+        for logs in self._history:
+            for name, value in logs.items():
+                out.setdefault(name, []).append(value)
+        return out
+
+    def exists(self, name: str) -> bool:
+        return name in self.metrics
+
+    def get_history(self, name: str) -> list[float]:
+        return self.metrics.get(name, [])
+
+    def get_last_value(self, name: str) -> float | None:
+        values = self.get_history(name)
+        return values[-1] if values else None
+
+    def get_best_value(self, name: str) -> float | None:
+        values = [v for v in self.get_history(name) if math.isfinite(v)]
+        if not values:
+            return None
+        maximize = name == self._objective.name and self._objective.direction == "max"
+        return max(values) if maximize else min(values)
+
+
+class Trial:
+    """A KerasTuner ``Trial`` over one Optuna trial (frozen, or running with live ``hp``).
+
+    Attributes:
+        trial_id: The trial number, zero-padded as KerasTuner does (``"03"`` of 10 trials).
+        hyperparameters: The trial's values (a frozen ``HyperParameters``), or, for the running
+            trial handed to ``run_trial``, the live one that suggests values to Optuna.
+        score: The trial's value (its best epoch's objective), ``None`` unless COMPLETE.
+        status: ``"COMPLETED"``, ``"FAILED"``, ``"STOPPED"`` (pruned), ``"RUNNING"`` or ``"IDLE"``.
+        best_step: The best epoch, counted from 0 as KerasTuner does.
+        message: Why the trial failed.
+        optuna_trial: The Optuna trial behind it.
+    """
+
+    def __init__(
+        self,
+        optuna_trial: FrozenTrial | optuna.Trial,
+        objective: Objective,
+        max_trials: int | None,
+        hyperparameters: HyperParameters | None = None,
+    ) -> None:
+        self.optuna_trial = optuna_trial
+        self.trial_id = trial_id(optuna_trial.number, max_trials)
+        self.number = optuna_trial.number
+        frozen = isinstance(optuna_trial, FrozenTrial)
+        if hyperparameters is None:
+            values = study_lib.trial_hyperparameters(optuna_trial) if frozen else {}
+            hyperparameters = HyperParameters.from_values(values)
+        self.hyperparameters = hyperparameters
+        attrs = optuna_trial.user_attrs
+        self.status = STATUS.get(optuna_trial.state, "RUNNING") if frozen else "RUNNING"
+        self.score = optuna_trial.value if frozen and self.status == "COMPLETED" else None
+        best_epoch = attrs.get("best_epoch")
+        self.best_step = None if best_epoch is None else int(best_epoch) - 1
+        self.message = attrs.get("fail_reason")
+        self.metrics = MetricsTracker(list(attrs.get("history") or []), objective)
+
+    def summary(self) -> None:
+        """Prints the trial as KerasTuner does."""
+        print(self.summary_text())
+
+    def summary_text(self) -> str:
+        lines = [f"Trial {self.trial_id} summary", "Hyperparameters:"]
+        lines += [f"{name}: {value}" for name, value in self.hyperparameters.values.items()]
+        if self.score is not None:
+            lines.append(f"Score: {self.score}")
+        if self.message:
+            lines.append(self.message)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Trial(trial_id={self.trial_id!r}, status={self.status!r}, score={self.score!r})"
+
+
+class Oracle:
+    """KerasTuner's ``tuner.oracle``, read from the study.
+
+    Attributes:
+        objective: The search's objective.
+        max_trials: The budget.
+    """
+
+    def __init__(self, study: optuna.Study, objective: Objective, max_trials: int) -> None:
+        self.study = study
+        self.objective = objective
+        self.max_trials = max_trials
+
+    def _view(self, frozen: FrozenTrial) -> Trial:
+        return Trial(frozen, self.objective, self.max_trials)
+
+    @property
+    def trials(self) -> dict[str, Trial]:
+        """Every trial of the study, by trial id, in number order."""
+        return {t.trial_id: t for t in map(self._view, self.study.get_trials(deepcopy=False))}
+
+    def get_trial(self, trial_id: str) -> Trial:
+        """The trial with this id (``"03"``, or the number ``3``)."""
+        frozen = self.study.get_trials(deepcopy=False)[int(trial_id)]
+        return self._view(frozen)
+
+    def get_best_trials(self, num_trials: int = 1) -> list[Trial]:
+        """The best COMPLETE trials, best first."""
+        return [self._view(t) for t in study_lib.best_trials(self.study, num_trials)]
+
+    def get_space(self) -> HyperParameters:
+        """The hyperparameters seen so far, with the values of the best trial."""
+        best = self.get_best_trials(1)
+        return best[0].hyperparameters if best else HyperParameters()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("create_trial", "update_trial", "end_trial", "populate_space"):
+            raise AttributeError(
+                f"oracle.{name}: lstm_tuner's trials are run by the Optuna study "
+                f"(tuner.study); use study.ask()/study.tell() or tuner.search() instead"
+            )
+        raise AttributeError(f"'Oracle' object has no attribute {name!r}")

@@ -1,0 +1,178 @@
+"""The run's ``summary.md``: what ran, what the trials found, how the final model did on the test set.
+
+It takes plain results (the study, a :class:`RunInfo`, the evaluation's dict), never the job's options,
+so nothing here depends on :mod:`lstm_tuner.run`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import optuna
+
+from lstm_tuner import plots as plot_names
+from lstm_tuner.analysis import Importance, edge_warnings, param_importances
+from lstm_tuner.report import (
+    format_best,
+    format_edge_warnings,
+    format_importance,
+    format_state_counts,
+    format_total_time,
+    markdown_table,
+    trials_table,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInfo:
+    """What ``summary.md`` says about the run, besides the study itself.
+
+    Attributes:
+        study_name: The study.
+        config_path: The config file.
+        data: One line on the data (source, columns, windows per split).
+        storage: The storage URL, its password hidden.
+        objective / direction: The objective and its direction.
+        epochs_per_trial / sampler / pruner: How the trials ran.
+        run_dir: The run directory, as given.
+        tensorboard_dir: Where TensorBoard logs went, or ``None`` when none were written.
+    """
+
+    study_name: str
+    config_path: str | None
+    data: str
+    storage: str
+    objective: str
+    direction: str
+    epochs_per_trial: int
+    sampler: str
+    pruner: str
+    run_dir: str
+    tensorboard_dir: str | None
+
+
+_PLOT_TITLES = {
+    plot_names.OPTIMIZATION_HISTORY: "Optimization history",
+    plot_names.PARAM_IMPORTANCES: "Parameter importance",
+    plot_names.SLICE: "Objective against each hyperparameter",
+    plot_names.BEST_TRIAL_LOSS: "Best trial: loss per epoch",
+    plot_names.RETRAINED_LOSS: "Retrained model: loss per epoch",
+    plot_names.TEST_PREDICTIONS: "Retrained model: test predictions against the actual series",
+}
+_EVALUATION_PLOTS = (plot_names.RETRAINED_LOSS, plot_names.TEST_PREDICTIONS)
+
+
+def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list[str]:
+    """The retrained model on the test set, as markdown lines."""
+    test = evaluation["test"]
+    return [
+        "## Retrained best configuration on the test set",
+        "",
+        f"Retrained for up to {evaluation['retrain_epochs']} epochs with early stopping "
+        f"(patience {evaluation['patience']}): ran {evaluation['epochs_run']} "
+        f"epochs, best epoch {evaluation['best_epoch']}. Errors in {evaluation['units']}.",
+        "",
+        markdown_table(
+            ["model", "test MSE", "test MAE"],
+            [
+                [label, test[key]["mse"], test[key]["mae"]]
+                for key, label in (
+                    ("retrained", "retrained best configuration"),
+                    ("best_trial", f"best trial ({epochs_per_trial} epochs)"),
+                    ("naive_last_value", "naive last value"),
+                )
+                if key in test
+            ],
+        ),
+        "",
+    ]
+
+
+def summary_markdown(
+    study: optuna.Study,
+    info: RunInfo,
+    evaluation: dict[str, Any] | None = None,
+    *,
+    importance: Importance | None = None,
+    plot_files: Sequence[str] = (),
+) -> str:
+    """The run's ``summary.md``: what ran, the trials, the best configuration and how to read it.
+
+    Sections: results (trials per state with failure reasons, total time, best configuration), all
+    trials sorted by value, parameter importance, edge-of-space warnings, the plots, the retrained
+    model on the test set (after ``--retrain_epochs``), and the commands that open TensorBoard and
+    optuna-dashboard on this run.
+    """
+    objective = info.objective
+    lines = [
+        f"# Study `{info.study_name}`",
+        "",
+        f"- config: `{info.config_path}`",
+        f"- data: {info.data}",
+        f"- storage: `{info.storage}`",
+        f"- objective: {objective} ({info.direction}), {info.epochs_per_trial} epochs per trial, "
+        f"sampler {info.sampler}, pruner {info.pruner}",
+        "",
+        "## Results",
+        "",
+        "```",
+        *format_state_counts(study, objective),
+    ]
+    if study.get_trials(deepcopy=False):
+        lines.append(format_total_time(study))
+    best = format_best(study, objective)
+    if best:
+        lines += ["", *best]
+    lines += ["```", "", "## Trials, best first", "", trials_table(study, objective_name=objective)]
+    lines.append("")
+    if best:
+        importance = importance or param_importances(study)
+        lines += [
+            "## Parameter importance",
+            "",
+            format_importance(importance, markdown=True),
+            "",
+            f"Computed by Optuna's {importance.evaluator} evaluator over "
+            f"{importance.num_complete} complete trials"
+            + (
+                " (fANOVA is used when scikit-learn is installed)."
+                if importance.evaluator != "fANOVA"
+                else "."
+            ),
+            "",
+            "## Edge-of-space warnings",
+            "",
+            format_edge_warnings(edge_warnings(study), markdown=True),
+            "",
+        ]
+    names = [os.path.basename(p) for p in plot_files]
+    search_plots = [n for n in names if n not in _EVALUATION_PLOTS]
+    if search_plots:
+        lines += ["## Plots", ""]
+        lines += [
+            line for n in search_plots for line in (f"![{_PLOT_TITLES.get(n, n)}](plots/{n})", "")
+        ]
+    if evaluation is not None:
+        lines += format_evaluation(evaluation, info.epochs_per_trial)
+        for name in (n for n in names if n in _EVALUATION_PLOTS):
+            lines += [f"![{_PLOT_TITLES[name]}](plots/{name})", ""]
+    lines += ["## Browsing the run", ""]
+    if info.tensorboard_dir is not None:
+        lines.append(
+            "- TensorBoard (loss curves; HPARAMS tab: table and parallel coordinates): "
+            f"`tensorboard --logdir {info.tensorboard_dir}`"
+        )
+    else:
+        lines.append(
+            "- TensorBoard logs were not written: install the `tensorboard` package "
+            "(`pip install 'lstm_tuner[plots]'`)"
+        )
+    lines += [
+        "- optuna-dashboard (`pip install optuna-dashboard`), while no worker is running: "
+        f"`optuna-dashboard {info.storage}`",
+        "",
+    ]
+    return "\n".join(lines)

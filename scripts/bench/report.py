@@ -1,0 +1,94 @@
+"""The benchmark's results as markdown tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    env = results["environment"]
+    lines = [
+        f"Benchmark ({env['mode']} mode), {env['date']}: {env['cpu']}, {env['cpu_count']} cores, "
+        f"{env['gpus']} GPUs, {env['memory_gb']} GB; TF {env['tensorflow']}, Keras {env['keras']}, "
+        f"Optuna {env['optuna']}, keras-tuner {env['keras_tuner'] or 'not installed'}",
+        "",
+    ]
+    o = results.get("overhead")
+    if o:
+        lines += [
+            "| overhead | value |",
+            "|---|---|",
+            f"| bare `model.fit`, {o['epochs']} epochs (median of {o['repeats']}) | {_fmt(o['bare_fit_s'])} s |",
+            f"| one-trial `Tuner.search`, same | {_fmt(o['tuner_trial_s'])} s |",
+            f"| tuner / bare | {_fmt(o['tuner_over_bare'], 3)} |",
+            f"| bare fit: build / first-epoch tracing / steady epoch | {_fmt(o['build_s'], 2)} / "
+            f"{_fmt(o['first_epoch_tracing_s'], 2)} / {_fmt(o['steady_epoch_s'], 2)} s |",
+            f"| bare fit: setup (build + tracing) share | {_fmt(o['setup_share_of_trial'], 2)} |",
+            f"| tuner trial: first-epoch tracing / its share of the trial | "
+            f"{_fmt(o['trial_first_epoch_tracing_s'], 2)} s / {_fmt(o['trial_setup_share'], 2)} |",
+            "",
+        ]
+    p = results.get("pipeline")
+    if p:
+        g, m = p["memory"]["gather"], p["memory"]["materialized"]
+        lines += [
+            f"| input pipeline (window {p['throughput_window_size']}) | gather (ours) | materialized |",
+            "|---|---|---|",
+            f"| windows/s, batch 64 | {p['gather_batch64_windows_per_s']:,.0f} | "
+            f"{p['materialized_batch64_windows_per_s']:,.0f} |",
+            f"| windows/s, batch 256 | {p['gather_batch256_windows_per_s']:,.0f} | "
+            f"{p['materialized_batch256_windows_per_s']:,.0f} |",
+            f"| peak memory, {g['num_points']:,} points, window {g['window_size']} "
+            f"(raw series {g['raw_series_mb']:.0f} MB) | {_fmt(g['peak_above_baseline_mb'])} MB "
+            f"({_fmt(g['peak_over_raw'], 2)}x) | {_fmt(m['peak_above_baseline_mb'])} MB "
+            f"({_fmt(m['peak_over_raw'], 3)}x) |",
+            f"| build time | {g['build_s']:.2f} s | {m['build_s']:.2f} s |",
+            "",
+        ]
+    mem = results.get("memory")
+    if mem:
+        lines += [
+            f"Memory ({mem['search']}): RSS after each trial (MB): "
+            + ", ".join(f"{v:.0f}" for v in mem["rss_after_trial_mb"])
+            + f"; growth first->last trial {mem['growth_first_to_last_trial_mb']:+.0f} MB.",
+            "",
+        ]
+    s = results.get("search")
+    if s:
+        lines += [
+            f"Search: {s['n_trials']} trials x {s['epochs_per_trial']} epochs, {s['seeds']} seeds",
+            "",
+            "| dataset | method | median best val MSE | per seed | epochs (total) | median wall s |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in s["summary"]:
+            per_seed = ", ".join(_fmt(v, 3) for v in row["best_val_mse_per_seed"])
+            lines.append(
+                f"| {row['dataset']} | {row['method']} | {_fmt(row['median_best_val_mse'])} | "
+                f"{per_seed} | {row['total_epochs']} | {_fmt(row['median_wall_s'], 3)} |"
+            )
+        for method, reason in s["skipped"].items():
+            lines.append(f"| - | {method} | skipped: {reason} | | | |")
+        lines.append("")
+    pr = results.get("pruning")
+    if pr and pr["comparisons"]:
+        lines += [
+            "| dataset | pruner vs baseline | epochs saved | median best val MSE (pruner / baseline) |",
+            "|---|---|---|---|",
+        ]
+        for c in pr["comparisons"]:
+            lines.append(
+                f"| {c['dataset']} | {c['pruner']} vs {c['baseline']} | {_fmt(c['epochs_saved'], 2)} | "
+                f"{_fmt(c['median_best_val_mse'])} / {_fmt(c['baseline_median_best_val_mse'])} |"
+            )
+        lines.append("")
+    lines.append(f"Total wall time: {results['total_wall_s']:.0f} s")
+    return "\n".join(lines)
