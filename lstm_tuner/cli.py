@@ -190,6 +190,8 @@ def main(argv: Sequence[str]) -> int:
         )
         return 0
     print(result.summary)
+    if result.evaluation is not None:
+        print(result.evaluation["verdict"])
     print(
         f"{result.finished_trials} of {result.n_trials} trials complete; run directory: "
         f"{result.output_dir}"

@@ -24,6 +24,7 @@ from lstm_tuner.errors import ConfigError
 from lstm_tuner.rules import (
     MAX_SEED,
     RuleBroken,
+    choice_or_list_rule,
     flag_rule,
     integer_rule,
     names_rule,
@@ -52,6 +53,7 @@ SAMPLERS: tuple[str, ...] = ("tpe", "random", "grid")
 PRUNERS: tuple[str, ...] = ("none", "median", "hyperband")
 DIRECTIONS: tuple[str, ...] = ("minimize", "maximize")
 STRATEGIES: tuple[str, ...] = ("auto", "default", "mirrored", "one_device")
+TARGET_TRANSFORMS: tuple[str, ...] = ("level", "delta")
 
 #: How often a running trial writes its heartbeat, and after how long without one it counts as dead.
 HEARTBEAT_INTERVAL_S = 30
@@ -112,6 +114,12 @@ class DataConfig:
         split: The chronological split.
         missing: ``"error"`` (default), ``"interpolate"`` or ``"drop"``.
         builtin: The built-in series' settings.
+        target_transform: ``"delta"`` (the model forecasts the change from the window's last value;
+            the default, chosen by the forecast benchmark in docs/benchmarks.md), ``"level"`` (the
+            value itself), or ``[level, delta]`` to search both as the hyperparameter
+            ``target_transform``.
+        season_length: The season of the seasonal-naive baseline and of MASE, in steps; ``null``
+            detects it from the training split; 1 means no season.
     """
 
     source: str = _field(
@@ -128,6 +136,12 @@ class DataConfig:
     split: SplitConfig = _section(SplitConfig)
     missing: str = _field("error", one_of_rule(MISSING_POLICIES))
     builtin: BuiltinConfig = _section(BuiltinConfig)
+    target_transform: str | tuple[str, ...] = _field(
+        "delta", choice_or_list_rule(TARGET_TRANSFORMS)
+    )
+    season_length: int | None = _field(
+        None, integer_rule(1, "must be an integer >= 1", nullable=True)
+    )
 
     def problems(self) -> list[tuple[str, str, Any]]:
         found = []

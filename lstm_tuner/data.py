@@ -329,11 +329,17 @@ def load_data(config: DataConfig) -> SeriesData:
 
     split = config.split
     train, validation, test = split_series(values, split.train, split.validation, split.test)
-    needed = config.window_size + config.horizon
-    for name, part in zip(("train", "validation", "test"), (train, validation, test), strict=True):
+    # Training windows need window_size + horizon points of the training split; a later split
+    # needs horizon points (its windows' inputs may come from before it).
+    for name, part, needed in (
+        ("train", train, config.window_size + config.horizon),
+        ("validation", validation, config.horizon),
+        ("test", test, config.horizon),
+    ):
         if len(part) < needed:
+            rule = "window_size + horizon" if name == "train" else "horizon"
             raise DataError(
-                f"{source}: split {name!r} has {len(part)} points, fewer than window_size + horizon = "
+                f"{source}: split {name!r} has {len(part)} points, fewer than {rule} = "
                 f"{needed}; use a longer series, a smaller data.window_size or larger split fractions"
             )
     scaler = Scaler.fit(train)

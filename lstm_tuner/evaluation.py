@@ -1,8 +1,9 @@
-"""After the search: the final model on the held-out test split, and its export for serving.
+"""After the search: the models on the held-out test split against the free baselines, and the export.
 
-``retrain_and_evaluate`` retrains the best configuration for longer, compares it on the test split with
-references in original units and exports it; ``export_trained`` wraps a model trained on scaled data
-so that it serves in original units.
+:func:`evaluate_on_test` scores models and every baseline of :mod:`lstm_tuner.baselines` on the same
+test windows, in original units (MSE, MAE, MASE, and the error per step ahead); :func:`retrain` is the
+spec's next step (the best configuration trained for longer, with early stopping); ``export_trained``
+wraps a model trained on scaled data so that it serves in original units.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from typing import Any
 import keras
 import numpy as np
 
+from lstm_tuner import baselines
 from lstm_tuner.config import Config, config_to_dict
 from lstm_tuner.data import SeriesData
 from lstm_tuner.export import export_model
-from lstm_tuner.input_pipeline import Windows
+from lstm_tuner.model import target_transform_of
 from lstm_tuner.tuner import Tuner
+
+#: The model the verdict is about: the retrained one when there is one.
+FINAL_MODELS = ("retrained", "best_trial")
 
 
 def export_trained(
@@ -35,45 +40,110 @@ def export_trained(
         metadata={
             **metadata,
             "horizon": config.data.horizon,
+            "target_transform": target_transform_of(model),
             "feature_names": list(data.column_names),
             "target_name": data.target_name,
+            "time_column": config.data.time_column,
             "data_source": data.source,
             "config": config_to_dict(config),
         },
     )
 
 
-def evaluate_in_original_units(
-    predictions_scaled: np.ndarray, windows: Windows, data: SeriesData
-) -> dict[str, float]:
-    """MSE and MAE of scaled predictions ``[n, horizon]`` against a split's targets, in original units."""
-    _, y_scaled = windows.arrays()
-    y = data.scaler.inverse_transform_target(y_scaled)
-    pred = data.scaler.inverse_transform_target(np.asarray(predictions_scaled))
-    err = pred - y
-    return {"mse": float(np.mean(err**2)), "mae": float(np.mean(np.abs(err)))}
+def season_of(data: SeriesData, config: Config) -> tuple[int | None, str]:
+    """The season length of the baselines and MASE, and where it comes from."""
+    if config.data.season_length is not None:
+        season = config.data.season_length
+        return (season if season > 1 else None), "data.season_length"
+    detected = baselines.detect_season(data.values[: data.boundaries[0], 0])
+    return detected, "detected from the training split"
 
 
-def retrain_and_evaluate(
-    tuner: Tuner,
-    data: SeriesData,
-    config: Config,
-    epochs: int,
-    verbose: int = 0,
-    best_trial_model: keras.Model | None = None,
+def evaluate_on_test(
+    models: dict[str, keras.Model], data: SeriesData, config: Config
 ) -> dict[str, Any]:
-    """Retrains the best configuration, evaluates it on the test split against two references.
+    """Every model and every baseline on the test windows, in original units.
 
-    The references are the naive last-value forecast and ``best_trial_model``, the best trial's own
-    (short-trained) model, when given. The retrained model is exported to ``export/final/``.
+    Returns:
+        ``models`` and ``baselines`` (name -> MSE, MAE, MASE and the per-step errors), the season
+        and MASE scale used, the best baseline, the baselines that beat the final model (the
+        retrained one if any), and the test predictions (``[windows, horizon]``, original units).
     """
-    x_test, _ = data.test.arrays()
-    best_trial_eval = None
-    if best_trial_model is not None:
-        best_trial_eval = evaluate_in_original_units(
-            best_trial_model.predict(x_test, verbose=0), data.test, data
+    x_test, y_test = data.test.arrays()
+    actual = data.scaler.inverse_transform_target(y_test)
+    series = data.values[:, 0]
+    train_end = data.boundaries[0]
+    season, season_source = season_of(data, config)
+    scale = baselines.mase_scale(series[:train_end], season)
+    predictions = {
+        name: data.scaler.inverse_transform_target(model.predict(x_test, verbose=0))
+        for name, model in models.items()
+    }
+    model_errors = {name: baselines.errors(p, actual, scale) for name, p in predictions.items()}
+    baseline_errors = baselines.evaluate_baselines(
+        series,
+        data.test.origins,
+        actual,
+        train_end=train_end,
+        season_length=season,
+        scale=scale,
+    )
+    final = next(name for name in FINAL_MODELS if name in models)
+    best = baselines.best_baseline(baseline_errors)
+    best_forecast = baselines.forecast(
+        best, series, data.test.origins, actual.shape[1], train_end=train_end, season_length=season
+    )
+    return {
+        "units": f"original units of {data.target_name!r}",
+        "test_windows": len(actual),
+        "horizon": int(actual.shape[1]),
+        "season_length": season,
+        "season_source": season_source,
+        "mase_scale": scale,
+        "final_model": final,
+        "models": model_errors,
+        "baselines": baseline_errors,
+        "best_baseline": best,
+        "beaten_by": baselines.winners_over(model_errors[final], baseline_errors, ["mse"]),
+        "test_predictions": {
+            "actual": actual.tolist(),
+            **{name: p.tolist() for name, p in predictions.items()},
+            best: best_forecast.tolist(),
+        },
+    }
+
+
+def verdict(test: dict[str, Any]) -> str:
+    """One plain sentence: does the final model beat the free baselines on the test set?"""
+    final = test["final_model"]
+    model = test["models"][final]
+    label = baselines.LABELS[final]
+    best = test["best_baseline"]
+    base = test["baselines"][best]
+    if test["beaten_by"]:
+        names = ", ".join(baselines.LABELS[name] for name in test["beaten_by"])
+        return (
+            f"A free baseline beats the model: the {baselines.LABELS[best]} forecast has a lower "
+            f"test MSE ({base['mse']:.4g}) than the {label} ({model['mse']:.4g}); beaten by: "
+            f"{names}. Do not deploy this model as it is: try data.target_transform, another "
+            "window_size, more trials or --retrain_epochs."
         )
-    naive = evaluate_in_original_units(data.test.last_values(), data.test, data)
+    return (
+        f"The {label} beats every baseline on the test set: MSE {model['mse']:.4g} against "
+        f"{base['mse']:.4g} for the best baseline ({baselines.LABELS[best]}); MASE "
+        f"{model['mase']:.3g}."
+    )
+
+
+def retrain(
+    tuner: Tuner, data: SeriesData, config: Config, epochs: int, verbose: int = 0
+) -> tuple[keras.Model, dict[str, Any]]:
+    """Retrains the best configuration for up to ``epochs`` epochs with early stopping, saves its
+    weights as ``retrained.weights.h5`` and exports it to ``export/final/``.
+
+    Returns:
+        The model and what happened: epochs run, the best epoch and its validation loss, the curves.
+    """
     model, history = tuner.retrain_best(
         data.train,
         validation_data=data.validation,
@@ -82,39 +152,16 @@ def retrain_and_evaluate(
         verbose=verbose,
     )
     model.save_weights(os.path.join(tuner.project_dir, "retrained.weights.h5"))
-    retrained_scaled = model.predict(x_test, verbose=0)
-    retrained = evaluate_in_original_units(retrained_scaled, data.test, data)
-    _, y_test_scaled = data.test.arrays()
-    objective_history = [float(v) for v in history.history.get(config.study.objective, [])]
-    best_epoch = (
-        int(
-            np.argmin(objective_history)
-            if config.study.direction == "minimize"
-            else np.argmax(objective_history)
-        )
-        + 1
-        if objective_history
-        else None
-    )
-    best_params = tuner.get_best_hyperparameters(1)[0].values
-    result = {
+    curve = [float(v) for v in history.history.get(config.study.objective, [])]
+    pick = np.argmin if config.study.direction == "minimize" else np.argmax
+    best_epoch = int(pick(curve)) + 1 if curve else None
+    info = {
         "retrain_epochs": epochs,
         "patience": config.training.early_stopping_patience,
-        "epochs_run": len(objective_history),
+        "epochs_run": len(curve),
         "best_epoch": best_epoch,
-        "best_validation_loss": objective_history[best_epoch - 1] if best_epoch else None,
+        "best_validation_loss": curve[best_epoch - 1] if best_epoch else None,
         "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
-        "test": {
-            "retrained": retrained,
-            **({"best_trial": best_trial_eval} if best_trial_eval is not None else {}),
-            "naive_last_value": naive,
-        },
-        "units": f"original units of {data.target_name!r}",
-        # [test windows, horizon], original units: what the test plot draws
-        "test_predictions": {
-            "actual": data.scaler.inverse_transform_target(y_test_scaled).tolist(),
-            "retrained": data.scaler.inverse_transform_target(retrained_scaled).tolist(),
-        },
     }
     if config.export.enabled:
         export_trained(
@@ -124,11 +171,10 @@ def retrain_and_evaluate(
             config,
             {
                 "source": "retrained",
-                "hyperparameters": best_params,
+                "hyperparameters": tuner.get_best_hyperparameters(1)[0].values,
                 "retrain_epochs": epochs,
-                "epochs_run": result["epochs_run"],
-                "validation_loss": result["best_validation_loss"],
-                "test": retrained,
+                "epochs_run": info["epochs_run"],
+                "validation_loss": info["best_validation_loss"],
             },
         )
-    return result
+    return model, info

@@ -246,6 +246,12 @@ class Windows:
         # sliding_window_view puts the window axis last: [n, features, window] -> [n, window, features].
         return np.ascontiguousarray(x.transpose(0, 2, 1)), np.array(y)
 
+    def changes(self) -> np.ndarray:
+        """Each window's targets minus its last input target value, ``[num_windows, horizon]``."""
+        values = self.series.values[:, 0]
+        origins = self.origins
+        return values[origins[:, None] + np.arange(self.horizon)] - values[origins - 1][:, None]
+
     def last_values(self) -> np.ndarray:
         """The naive last-value forecast: each window's last target value, repeated ``horizon`` times.
 
@@ -270,6 +276,11 @@ def split_windows(
 ) -> SplitWindows:
     """The train, validation and test windows of a series split at ``boundaries``.
 
+    A window belongs to the split its targets lie in. Its inputs may reach back into the split
+    before (they are past observations at forecast time), so the validation and test splits keep
+    every target they hold: a 300-point series split 70/15/15 with window 30 has 45 validation
+    windows, not 15. Only the training split starts ``window_size`` steps in.
+
     Args:
         values: The (scaled) series ``[time, features]``.
         boundaries: ``(train_end, validation_end)``: the splits are ``[0, train_end)``,
@@ -278,13 +289,13 @@ def split_windows(
         horizon: Target length.
 
     Returns:
-        Each split's windows: their targets lie inside the split; no window crosses a boundary.
+        Each split's windows: all ``horizon`` targets of a window lie inside its split.
     """
     series = Series(values)
-    starts = (0, *boundaries)
+    starts = (window_size, *(max(b, window_size) for b in boundaries))
     ends = (*boundaries, series.num_points)
     parts = [
-        Windows(series, window_size, horizon, first_target=start + window_size, end=end)
+        Windows(series, window_size, horizon, first_target=start, end=end)
         for start, end in zip(starts, ends, strict=True)
     ]
     return SplitWindows(*parts)
@@ -363,3 +374,43 @@ def batched(
     if isinstance(x, np.ndarray) and x.ndim == 2 and num_features == 1:
         x = x[..., None]  # [n, window] -> [n, window, 1] for a univariate series
     return make_dataset(x, y, batch_size=batch_size, training=training, seed=seed)
+
+
+def chronological_split(x: Any, y: Any, fraction: float) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """``(x, y)`` split in time: the last ``fraction`` of the samples validates, as Keras's
+    ``validation_split`` does (``floor(n * (1 - fraction))`` training samples), never shuffled.
+
+    Raises:
+        ValueError: ``x`` is not an array, or ``fraction`` is not in (0, 1).
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"validation_split must be in (0, 1), got {fraction!r}")
+    if not isinstance(x, np.ndarray) or y is None:
+        raise ValueError(
+            "validation_split takes arrays x and y (Keras refuses it for datasets too); pass "
+            "validation_data=(x_val, y_val) or a Windows/tf.data.Dataset of validation windows"
+        )
+    split_at = int(np.floor(len(x) * (1.0 - fraction)))
+    return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
+
+
+def target_changes(x: Any, y: Any) -> np.ndarray:
+    """The training targets minus each window's last target value (feature 0), ``[n, horizon]``.
+
+    Args:
+        x: Windows, an array ``[n, window, features]`` (or ``[n, window]`` for one feature) or a
+            ``tf.data.Dataset`` of ``(x, y)`` (batched or not: it is read once).
+        y: Targets ``[n, horizon]`` (or ``[n]``) with an array ``x``.
+    """
+    if isinstance(x, Windows):
+        return x.changes()
+    if isinstance(x, np.ndarray):
+        xs, ys = x, np.asarray(y)
+    else:
+        # As in batched(): inputs of rank 3 are batches, of rank 2 single windows.
+        pairs = list(x.as_numpy_iterator())
+        join = np.concatenate if is_batched_dataset(x) else np.stack
+        xs, ys = join([a for a, _ in pairs]), join([b for _, b in pairs])
+    last = xs[:, -1] if xs.ndim == 2 else xs[:, -1, 0]
+    ys = ys.reshape(len(ys), -1)
+    return ys - last[:, None]

@@ -1,4 +1,4 @@
-"""PNG plots of a search and of the retrained model, written to ``<run directory>/plots/``.
+"""PNG plots of a search, written to ``<run directory>/plots/``.
 
 matplotlib is optional (the ``lstm_tuner[plots]`` extra) and imported only inside the functions that draw.
 Figures are drawn with matplotlib's object API (``matplotlib.figure.Figure``) on the Agg canvas, never
@@ -11,8 +11,9 @@ Files:
     param_importances.png      the ranked importances of :func:`lstm_tuner.analysis.param_importances`
     slice.png                  the value against each hyperparameter
     best_trial_loss.png        the best trial's training and validation loss per epoch
-    retrained_loss.png         the retrained model's curves (after ``--retrain_epochs``)
-    test_predictions.png       the retrained model's test-set predictions against the actual series
+
+and, drawn by :mod:`lstm_tuner.forecast_plots`, ``retrained_loss.png``, ``test_predictions.png`` and
+``error_per_step.png``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ SLICE = "slice.png"
 BEST_TRIAL_LOSS = "best_trial_loss.png"
 RETRAINED_LOSS = "retrained_loss.png"
 TEST_PREDICTIONS = "test_predictions.png"
+ERROR_PER_STEP = "error_per_step.png"
 ALL = (
     OPTIMIZATION_HISTORY,
     PARAM_IMPORTANCES,
@@ -45,6 +47,7 @@ ALL = (
     BEST_TRIAL_LOSS,
     RETRAINED_LOSS,
     TEST_PREDICTIONS,
+    ERROR_PER_STEP,
 )
 
 _DPI = 100
@@ -70,7 +73,7 @@ def check_available() -> bool:
     return False
 
 
-def _figure(width_in: float = 8.0, height_in: float = 4.5) -> Any:
+def figure(width_in: float = 8.0, height_in: float = 4.5) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -79,7 +82,7 @@ def _figure(width_in: float = 8.0, height_in: float = 4.5) -> Any:
     return fig
 
 
-def _save(fig: Any, path: str, *, tight: bool = True) -> str:
+def save(fig: Any, path: str, *, tight: bool = True) -> str:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     if tight:
         fig.tight_layout()
@@ -116,7 +119,7 @@ def _optuna_plot(draw: Callable[[], Any], path: str, size: tuple[float, float]) 
         fig = draw().figure
         fig.set_size_inches(*size)
         try:
-            return _save(fig, path)
+            return save(fig, path)
         finally:
             plt.close(fig)
 
@@ -194,7 +197,7 @@ def plot_slices(study: optuna.Study, path: str, *, objective_name: str) -> str:
     best = best_trials(study, 1)
     cols = min(3, len(params))
     rows = math.ceil(len(params) / cols)
-    fig = _figure(4.0 * cols, 3.3 * rows)
+    fig = figure(4.0 * cols, 3.3 * rows)
     all_values = [float(t.value) for t in complete]
     last_number = max(t.number for t in complete)  # one colour scale for all panels and the bar
     for i, (name, dist) in enumerate(params):
@@ -240,7 +243,7 @@ def plot_slices(study: optuna.Study, path: str, *, objective_name: str) -> str:
         ax.grid(alpha=0.3)
     fig.colorbar(scatter, ax=fig.axes, label="trial", shrink=0.8)
     fig.suptitle(f"{objective_name} against each hyperparameter (colour: trial number)")
-    return _save(fig, path, tight=False)  # the colorbar spans the axes: no tight_layout here
+    return save(fig, path, tight=False)  # the colorbar spans the axes: no tight_layout here
 
 
 # -- training curves and predictions --------------------------------------------------------------------
@@ -282,7 +285,7 @@ def plot_loss_curves(
         names.append(objective_name)
     if not names:
         raise ValueError(f"no loss in the history (metrics: {sorted(curves)})")
-    fig = _figure()
+    fig = figure()
     ax = fig.add_subplot(1, 1, 1)
     for name in names:
         epochs = np.arange(1, len(curves[name]) + 1)
@@ -301,52 +304,10 @@ def plot_loss_curves(
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save(fig, path)
 
 
-def plot_test_predictions(
-    actual: Sequence[Any], predicted: Sequence[Any], path: str, *, target_name: str = "target"
-) -> str:
-    """Predictions against the actual test series (first forecast step), and their error.
-
-    Args:
-        actual: ``[n, horizon]`` (or ``[n]``) actual values, in original units.
-        predicted: The same shape, the model's predictions.
-
-    Raises:
-        ValueError: for empty or mismatched inputs.
-    """
-    y = np.asarray(actual, dtype=np.float64)
-    p = np.asarray(predicted, dtype=np.float64)
-    if y.size == 0 or y.shape != p.shape:
-        raise ValueError(
-            f"actual and predicted must be non-empty with one shape, got {y.shape} and {p.shape}"
-        )
-    if y.ndim == 2:
-        y, p = y[:, 0], p[:, 0]
-    steps = np.arange(len(y))
-    fig = _figure(10.0, 6.0)
-    top = fig.add_subplot(2, 1, 1)
-    top.plot(steps, y, color="black", linewidth=1.0, label="actual")
-    top.plot(steps, p, color="tab:orange", linewidth=1.0, label="retrained model")
-    top.set_ylabel(target_name)
-    mse = float(np.mean((p - y) ** 2))
-    top.set_title(f"Test set: next-step predictions against the actual series (MSE {mse:.4g})")
-    top.legend()
-    top.grid(alpha=0.3)
-    bottom = fig.add_subplot(2, 1, 2, sharex=top)
-    bottom.plot(steps, p - y, color="tab:red", linewidth=0.8)
-    bottom.axhline(0.0, color="black", linewidth=0.5)
-    bottom.set_xlabel("test window")
-    bottom.set_ylabel("prediction - actual")
-    bottom.grid(alpha=0.3)
-    return _save(fig, path)
-
-
-# -- the run's plots ---------------------------------------------------------------------------------
-
-
-def _try(what: str, draw: Callable[[], str], written: list[str]) -> None:
+def try_plot(what: str, draw: Callable[[], str], written: list[str]) -> None:
     """Draws one plot; a plot that cannot be drawn is logged and skipped, never fatal."""
     try:
         written.append(draw())
@@ -370,7 +331,7 @@ def write_search_plots(
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         logging.warning("Plots skipped: no COMPLETE trial yet")
         return written
-    _try(
+    try_plot(
         "optimization history",
         lambda: plot_optimization_history(
             study, os.path.join(plots_dir, OPTIMIZATION_HISTORY), objective_name=objective_name
@@ -379,12 +340,12 @@ def write_search_plots(
     )
     imp = importance if importance is not None else analysis.param_importances(study)
     if imp.importances:
-        _try(
+        try_plot(
             "parameter importance",
             lambda: plot_param_importances(study, imp, os.path.join(plots_dir, PARAM_IMPORTANCES)),
             written,
         )
-    _try(
+    try_plot(
         "slices",
         lambda: plot_slices(study, os.path.join(plots_dir, SLICE), objective_name=objective_name),
         written,
@@ -392,7 +353,7 @@ def write_search_plots(
     best = best_trials(study, 1)
     if best and best[0].user_attrs.get("history"):
         minimize = study.direction == optuna.study.StudyDirection.MINIMIZE
-        _try(
+        try_plot(
             "best trial's loss",
             lambda: plot_loss_curves(
                 best[0].user_attrs["history"],
@@ -400,49 +361,6 @@ def write_search_plots(
                 title=f"Best trial {best[0].number}: loss per epoch",
                 objective_name=objective_name,
                 minimize=minimize,
-            ),
-            written,
-        )
-    return written
-
-
-def write_retrain_plots(
-    evaluation: Mapping[str, Any],
-    plots_dir: str,
-    *,
-    objective_name: str = "val_loss",
-    minimize: bool = True,
-    target_name: str = "target",
-) -> list[str]:
-    """Writes the retrained model's loss curves and its test predictions against the actual series.
-
-    Args:
-        evaluation: What :func:`lstm_tuner.run.retrain_and_evaluate` returns (``history`` and
-            ``test_predictions``).
-    """
-    written: list[str] = []
-    if evaluation.get("history"):
-        _try(
-            "retrained loss",
-            lambda: plot_loss_curves(
-                evaluation["history"],
-                os.path.join(plots_dir, RETRAINED_LOSS),
-                title=f"Retrained best configuration: loss per epoch "
-                f"({evaluation.get('epochs_run', '?')} epochs)",
-                objective_name=objective_name,
-                minimize=minimize,
-            ),
-            written,
-        )
-    predictions = evaluation.get("test_predictions")
-    if predictions:
-        _try(
-            "test predictions",
-            lambda: plot_test_predictions(
-                predictions["actual"],
-                predictions["retrained"],
-                os.path.join(plots_dir, TEST_PREDICTIONS),
-                target_name=target_name,
             ),
             written,
         )

@@ -108,6 +108,25 @@ def text_rule(nullable: bool = False) -> Callable[[Any], Any]:
     return check
 
 
+def choice_or_list_rule(choices: Sequence[str]) -> Callable[[Any], Any]:
+    """One of ``choices``, or a list of them (several: searched)."""
+
+    def check(value: Any) -> str | tuple[str, ...]:
+        if isinstance(value, str) and value in choices:
+            return value
+        if (
+            isinstance(value, Sequence)
+            and not isinstance(value, str)
+            and value
+            and all(isinstance(v, str) and v in choices for v in value)
+            and len(set(value)) == len(value)
+        ):
+            return value[0] if len(value) == 1 else tuple(value)
+        raise RuleBroken(f"must be one of {list(choices)} or a list of them (searched)")
+
+    return check
+
+
 def path_rule(value: Any) -> str | None:
     if isinstance(value, os.PathLike):
         value = os.fspath(value)

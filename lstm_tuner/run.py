@@ -23,14 +23,14 @@ from typing import Any
 import optuna
 from absl import logging
 
-from lstm_tuner import artifacts, plots
+from lstm_tuner import artifacts, forecast_plots, plots
 from lstm_tuner import study as study_lib
 from lstm_tuner.analysis import Importance, param_importances
 from lstm_tuner.backends import RunOptions, open_backends
 from lstm_tuner.config import Config
 from lstm_tuner.data import SeriesData, load_data
 from lstm_tuner.errors import ConfigError, FatalError
-from lstm_tuner.evaluation import export_trained, retrain_and_evaluate
+from lstm_tuner.evaluation import evaluate_on_test, export_trained, retrain, verdict
 from lstm_tuner.files import write_json_atomic, write_text_atomic
 from lstm_tuner.model import LSTMHyperModel
 from lstm_tuner.objective import Objective
@@ -63,6 +63,7 @@ def make_hypermodel(config: Config, num_features: int) -> LSTMHyperModel:
         optimizer=config.training.optimizer,
         clipnorm=config.training.clipnorm,
         loss=config.training.loss,
+        target_transform=config.data.target_transform,
     )
 
 
@@ -187,11 +188,15 @@ def run(
                     "validation_loss": trial.value,
                 },
             )
+        models = {"best_trial": best_model}
+        retraining = None
         if config.training.retrain_epochs:
-            evaluation = retrain_and_evaluate(
-                tuner, data, config, config.training.retrain_epochs, options.verbose, best_model
+            models["retrained"], retraining = retrain(
+                tuner, data, config, config.training.retrain_epochs, options.verbose
             )
-            write_json_atomic(os.path.join(output_dir, "evaluation.json"), evaluation)
+        test = evaluate_on_test(models, data, config)
+        evaluation = {"verdict": verdict(test), "test": test, "retraining": retraining}
+        write_json_atomic(os.path.join(output_dir, "evaluation.json"), evaluation)
         importance = param_importances(tuner.study)
     write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(tuner.study))
     plot_files: list[str] = []
@@ -262,7 +267,7 @@ def write_plots(
         tuner.study, plots_dir, objective_name=config.study.objective, importance=importance
     )
     if evaluation is not None:
-        written += plots.write_retrain_plots(
+        written += forecast_plots.write_forecast_plots(
             evaluation,
             plots_dir,
             objective_name=config.study.objective,

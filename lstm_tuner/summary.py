@@ -15,6 +15,7 @@ import optuna
 
 from lstm_tuner import plots as plot_names
 from lstm_tuner.analysis import Importance, edge_warnings, param_importances
+from lstm_tuner.baselines import LABELS
 from lstm_tuner.report import (
     format_best,
     format_edge_warnings,
@@ -60,35 +61,59 @@ _PLOT_TITLES = {
     plot_names.SLICE: "Objective against each hyperparameter",
     plot_names.BEST_TRIAL_LOSS: "Best trial: loss per epoch",
     plot_names.RETRAINED_LOSS: "Retrained model: loss per epoch",
-    plot_names.TEST_PREDICTIONS: "Retrained model: test predictions against the actual series",
+    plot_names.TEST_PREDICTIONS: "Test forecasts against the actual series",
+    plot_names.ERROR_PER_STEP: "Test error per step ahead",
 }
-_EVALUATION_PLOTS = (plot_names.RETRAINED_LOSS, plot_names.TEST_PREDICTIONS)
+_EVALUATION_PLOTS = (
+    plot_names.RETRAINED_LOSS,
+    plot_names.TEST_PREDICTIONS,
+    plot_names.ERROR_PER_STEP,
+)
 
 
 def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list[str]:
-    """The retrained model on the test set, as markdown lines."""
-    test = evaluation["test"]
-    return [
-        "## Retrained best configuration on the test set",
-        "",
-        f"Retrained for up to {evaluation['retrain_epochs']} epochs with early stopping "
-        f"(patience {evaluation['patience']}): ran {evaluation['epochs_run']} "
-        f"epochs, best epoch {evaluation['best_epoch']}. Errors in {evaluation['units']}.",
-        "",
-        markdown_table(
-            ["model", "test MSE", "test MAE"],
-            [
-                [label, test[key]["mse"], test[key]["mae"]]
-                for key, label in (
-                    ("retrained", "retrained best configuration"),
-                    ("best_trial", f"best trial ({epochs_per_trial} epochs)"),
-                    ("naive_last_value", "naive last value"),
-                )
-                if key in test
-            ],
-        ),
+    """The models against the free baselines on the test set, as markdown lines."""
+    test, retraining = evaluation["test"], evaluation.get("retraining")
+    lines = ["## Test set: the model against free baselines", ""]
+    if retraining:
+        lines += [
+            f"The best configuration was retrained for up to {retraining['retrain_epochs']} epochs "
+            f"with early stopping (patience {retraining['patience']}): it ran "
+            f"{retraining['epochs_run']} epochs, best epoch {retraining['best_epoch']}.",
+            "",
+        ]
+    season = test["season_length"]
+    lines += [
+        f"{test['test_windows']} test windows, {test['horizon']} step(s) ahead each; errors in "
+        f"{test['units']}. Season length: "
+        + (f"{season} ({test['season_source']})" if season else f"none ({test['season_source']})")
+        + f"; MASE divides the MAE by {test['mase_scale']:.4g}, the in-sample MAE of the "
+        + ("seasonal naive" if season else "naive")
+        + " forecast on the training split.",
         "",
     ]
+    rows = [
+        [
+            LABELS[name] + (f" ({epochs_per_trial} epochs)" if name == "best_trial" else ""),
+            r["mse"],
+            r["mae"],
+            r["mase"],
+        ]
+        for name, r in test["models"].items()
+    ]
+    rows += [[LABELS[name], r["mse"], r["mae"], r["mase"]] for name, r in test["baselines"].items()]
+    lines += [markdown_table(["forecast", "test MSE", "test MAE", "MASE"], rows), ""]
+    if test["horizon"] > 1:
+        columns = [*test["models"], *test["baselines"]]
+        results = {**test["models"], **test["baselines"]}
+        header = ["steps ahead", *(LABELS[c] for c in columns)]
+        per_step = [
+            [k + 1, *(results[c]["mse_per_step"][k] for c in columns)]
+            for k in range(test["horizon"])
+        ]
+        lines += ["Test MSE per step ahead (rolling origin over the test split):", ""]
+        lines += [markdown_table(header, per_step), ""]
+    return lines
 
 
 def summary_markdown(
@@ -107,9 +132,10 @@ def summary_markdown(
     optuna-dashboard on this run.
     """
     objective = info.objective
-    lines = [
-        f"# Study `{info.study_name}`",
-        "",
+    lines = [f"# Study `{info.study_name}`", ""]
+    if evaluation is not None:
+        lines += [f"> **{evaluation['verdict']}**", ""]
+    lines += [
         f"- config: `{info.config_path}`",
         f"- data: {info.data}",
         f"- storage: `{info.storage}`",

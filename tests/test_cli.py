@@ -88,12 +88,24 @@ def trial_weights(run_dir: Path, study_name: str, number: int, into: Path) -> Pa
     return path
 
 
-def _serving_matches_keras(run_dir: Path, export_name: str, weights: Path, raw: np.ndarray) -> None:
-    import tensorflow as tf
-
+def _rebuilt_model(run_dir: Path, export_name: str, weights: Path):
+    """The export's model, rebuilt from its metadata's hyperparameters, with ``weights`` loaded."""
     from lstm_tuner.config import load_config
     from lstm_tuner.hyperparameters import HyperParameters
     from lstm_tuner.run import make_hypermodel
+
+    meta = json.loads((run_dir / "export" / export_name / "metadata.json").read_text())
+    config = load_config(run_dir.parent.parent / "tiny.yaml")
+    model = make_hypermodel(config, num_features=2).build(
+        HyperParameters.from_values(meta["hyperparameters"])
+    )
+    model.optimizer.build(model.trainable_variables)  # the weights file holds its state too
+    model.load_weights(weights)
+    return model
+
+
+def _serving_matches_keras(run_dir: Path, export_name: str, weights: Path, raw: np.ndarray) -> None:
+    import tensorflow as tf
 
     export_dir = run_dir / "export" / export_name
     meta = json.loads((export_dir / "metadata.json").read_text())
@@ -107,12 +119,7 @@ def _serving_matches_keras(run_dir: Path, export_name: str, weights: Path, raw: 
         .numpy()
     )
 
-    config = load_config(run_dir.parent.parent / "tiny.yaml")
-    model = make_hypermodel(config, num_features=2).build(
-        HyperParameters.from_values(meta["hyperparameters"])
-    )
-    model.optimizer.build(model.trainable_variables)  # the weights file holds its state too
-    model.load_weights(weights)
+    model = _rebuilt_model(run_dir, export_name, weights)
     # The scaling, computed here from the CSV's rows: the training split is the first 60% in time.
     train = raw[: round(0.6 * len(raw))]
     mean, std = train.mean(axis=0), train.std(axis=0)
@@ -201,23 +208,56 @@ def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
         "2",
         "--override",
         "training.epochs=1",
+        "--override",
+        "training.early_stopping_patience=1",
         "--retrain_epochs",
-        "3",
+        "6",
         "--no_plots",
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     run_dir = workdir / "runs" / "rt"
     assert not (run_dir / "plots").exists()  # --no_plots
     evaluation = json.loads((run_dir / "evaluation.json").read_text())
-    test = evaluation["test"]
-    assert set(test) == {"retrained", "best_trial", "naive_last_value"}
-    assert all(np.isfinite(v["mse"]) and v["mae"] > 0 for v in test.values())
-    assert 1 <= evaluation["epochs_run"] <= 3
+    test, retraining = evaluation["test"], evaluation["retraining"]
+    assert set(test["models"]) == {"retrained", "best_trial"}
+    assert set(test["baselines"]) >= {"naive_last_value", "drift", "training_mean"}
+
+    # The test split is rows 240..299 in time order; every one of them is a target (the first
+    # windows take their inputs from the validation rows). The naive forecast, by hand:
+    load = raw[:, 0]
+    assert test["test_windows"] == 60
+    naive_mse = float(np.mean((load[240:] - load[239:-1]) ** 2))
+    assert test["baselines"]["naive_last_value"]["mse"] == pytest.approx(naive_mse, rel=1e-6)
+    np.testing.assert_allclose(np.ravel(test["test_predictions"]["actual"]), load[240:], rtol=1e-6)
+    assert (test["final_model"], evaluation["verdict"]) == ("retrained", verdict_of(test))
+
+    # Early stopping with patience 1: it stops one epoch after the best, unless it ran them all.
+    curve = retraining["history"]["val_loss"]
+    assert retraining["epochs_run"] == len(curve) <= 6
+    best_epoch = int(np.argmin(curve)) + 1
+    assert retraining["best_epoch"] == best_epoch
+    assert len(curve) == 6 or len(curve) == best_epoch + 1
+    # ... and the best epoch's weights were restored: they score the best val_loss, computed here
+    # on the validation rows 180..239 scaled with the training rows' statistics.
+    model = _rebuilt_model(run_dir, "final", run_dir / "retrained.weights.h5")
+    train = raw[:180]
+    scaled = (raw - train.mean(axis=0)) / train.std(axis=0)
+    x_val = np.stack([scaled[t - 8 : t] for t in range(180, 240)]).astype(np.float32)
+    y_val = scaled[180:240, :1].astype(np.float32)
+    val_mse = float(np.mean((model.predict(x_val, verbose=0) - y_val) ** 2))
+    assert val_mse == pytest.approx(min(curve), rel=1e-4)
+
     summary = (run_dir / "summary.md").read_text()
-    assert (
-        "Retrained best configuration on the test set" in summary and "naive last value" in summary
-    )
+    assert "## Test set: the model against free baselines" in summary
+    assert summary.splitlines()[2] == f"> **{evaluation['verdict']}**"
+    assert evaluation["verdict"] in proc.stdout
     _serving_matches_keras(run_dir, "final", run_dir / "retrained.weights.h5", raw)
+
+
+def verdict_of(test: dict) -> str:
+    from lstm_tuner.evaluation import verdict
+
+    return verdict(test)
 
 
 # -- bad input: one line on stderr, exit code 2, nothing written ------------------------------------
@@ -257,9 +297,9 @@ DATA_CASES = {
         "missing",
     ),
     "too short": (
-        "data:\n  csv: s.csv\n  target: load\n  window_size: 30\n",
-        "load\n" + "1\n" * 100,
-        "window_size + horizon",
+        "data:\n  csv: s.csv\n  target: load\n  window_size: 80\n",
+        "load\n" + "".join(f"{i % 7}\n" for i in range(100)),
+        "split 'train' has 70 points, fewer than window_size + horizon = 81",
     ),
 }
 

@@ -170,36 +170,44 @@ def test_load_data_csv_scales_with_train_only_and_keeps_splits_apart(tmp_path: P
     np.testing.assert_array_equal(big.scaler.mean, data.scaler.mean)
     np.testing.assert_array_equal(big.scaler.scale, data.scaler.scale)
 
-    # No window crosses a split boundary: in original units, each split's windows stay in its rows.
+    # Each split keeps every target it holds; a window's inputs may come from before its split, but
+    # no target ever appears in an earlier split's windows (series = arange: value = row).
+    rows_seen_before = set()
     for windows, (first, last) in [
         (data.train, (0, 69)),
         (data.validation, (70, 84)),
         (data.test, (85, 99)),
     ]:
         x, y = windows.arrays()
-        x_original = data.scaler.inverse_transform_target(x[:, :, 0])
-        y_original = data.scaler.inverse_transform_target(y)
-        assert round(float(x_original.min())) == first
-        assert round(float(y_original.max())) == last
+        x_rows = np.rint(data.scaler.inverse_transform_target(x[:, :, 0])).astype(int)
+        y_rows = np.rint(data.scaler.inverse_transform_target(y)).astype(int)
+        assert set(y_rows.ravel()) == set(range(first if first else 4, last + 1))
+        assert rows_seen_before.isdisjoint(y_rows.ravel())
+        assert x_rows.max() < last  # inputs are the past of the targets, never beyond the split
+        np.testing.assert_array_equal(x_rows[:, -1] + 1, y_rows[:, 0])
+        rows_seen_before |= set(x_rows.ravel()) | set(y_rows.ravel())
+    assert len(data.validation) == 15 - 2 + 1 and len(data.test) == 15 - 2 + 1
 
 
 def test_load_data_split_too_short_names_the_split(tmp_path: Path) -> None:
     path = str(arange_csv(tmp_path, 40))
-    config = DataConfig(source="csv", csv=path, target="y", window_size=5, horizon=2)
+    config = DataConfig(source="csv", csv=path, target="y", window_size=27, horizon=2)
     with pytest.raises(DataError) as info:
         load_data(config)
     assert str(info.value) == (
-        f"{path}: split 'validation' has 6 points, fewer than window_size + horizon = 7; "
+        f"{path}: split 'train' has 28 points, fewer than window_size + horizon = 29; "
         "use a longer series, a smaller data.window_size or larger split fractions"
     )
     with pytest.raises(
-        DataError, match="^builtin\\(num_points=100, seed=0\\): split 'test' has 15 points"
+        DataError,
+        match="^builtin\\(num_points=100, seed=0\\): split 'test' has 1 points, fewer than horizon = 2",
     ):
         load_data(
             DataConfig(
                 builtin=BuiltinConfig(num_points=100),
                 window_size=15,
-                split=SplitConfig(train=0.65, validation=0.2, test=0.15),
+                horizon=2,
+                split=SplitConfig(train=0.79, validation=0.2, test=0.01),
             )
         )
 

@@ -28,7 +28,9 @@ def test_builder_structure_shapes_and_compile(num_layers):
             }
         )
     )
-    model = LSTMHyperModel(window_size=10, num_features=3, horizon=2).build(hp)
+    model = LSTMHyperModel(
+        window_size=10, num_features=3, horizon=2, target_transform="level"
+    ).build(hp)
     lstms = _lstm_layers(model)
     assert len(lstms) == num_layers
     assert [layer.return_sequences for layer in lstms] == [True] * (num_layers - 1) + [False]
@@ -37,7 +39,7 @@ def test_builder_structure_shapes_and_compile(num_layers):
     assert len(dropouts) == num_layers and all(d.rate == pytest.approx(0.3) for d in dropouts)
     # each LSTM is directly followed by its Dropout, then the Dense head
     kinds = [type(layer).__name__ for layer in model.layers]
-    assert kinds == ["LSTM", "Dropout"] * num_layers + ["Dense"]
+    assert kinds == ["InputLayer", *["LSTM", "Dropout"] * num_layers, "Dense"]
     assert model.input_shape == (None, 10, 3)
     assert model.output_shape == (None, 2)
     assert model.predict(np.zeros((4, 10, 3), "float32"), verbose=0).shape == (4, 2)
@@ -122,3 +124,76 @@ def test_invalid_model_arguments():
         LSTMHyperModel(0, 1)
     with pytest.raises(ValueError, match="optimizer"):
         build_lstm_model(4, 1, optimizer="adagradx")
+
+
+# -- the delta target transform ---------------------------------------------------------------------
+
+TINY_VALUES = {"hidden_size": 8, "num_layers": 1, "dropout": 0.0, "lr": 5e-3, "batch_size": 16}
+
+
+def test_delta_forecasts_a_linear_trend_exactly_after_a_short_training():
+    from lstm_tuner.input_pipeline import split_windows
+
+    series = (3.0 + 0.25 * np.arange(300))[:, None]  # original units: a pure linear trend
+    mean, std = series[:210].mean(), series[:210].std()
+    windows = split_windows((series - mean) / std, (210, 255), window_size=8, horizon=3)
+    hm = LSTMHyperModel(8, 1, horizon=3, target_transform="delta")
+    hp = HyperParameters.from_values(TINY_VALUES)
+    model = hm.build(hp)
+    assert [type(layer).__name__ for layer in model.layers][-1] == "DeltaToLevel"
+    hm.fit(hp, model, windows.train, validation_data=windows.validation, epochs=2, verbose=0)
+    x, y = windows.test.arrays()
+    predicted = model.predict(x, verbose=0) * std + mean
+    np.testing.assert_allclose(predicted, y * std + mean, atol=1e-4)
+    # the layer holds the training split's changes: 0.25, 0.5, 0.75 (scaled), and no spread but
+    # float32 rounding (so the head's own output, whatever Adam made of it, hardly counts)
+    layer = model.get_layer("prediction")
+    np.testing.assert_allclose(layer.offset.numpy(), 0.25 * np.arange(1, 4) / std, rtol=1e-5)
+    assert (layer.scale.numpy() < 1e-6).all()
+
+
+def test_delta_statistics_come_from_the_training_changes_of_arrays_windows_and_datasets():
+    from lstm_tuner.input_pipeline import Windows, target_changes
+
+    rng = np.random.default_rng(0)
+    values = np.cumsum(rng.normal(size=(60, 2)), axis=0)
+    windows = Windows(values, window_size=5, horizon=2)
+    x, y = windows.arrays()
+    by_hand = np.stack([values[t : t + 2, 0] - values[t - 1, 0] for t in range(5, 59)])
+    np.testing.assert_allclose(windows.changes(), by_hand, rtol=1e-5)
+    np.testing.assert_allclose(target_changes(x, y), by_hand, rtol=1e-5)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    np.testing.assert_allclose(target_changes(dataset, None), by_hand, rtol=1e-5)
+    np.testing.assert_allclose(target_changes(dataset.batch(7), None), by_hand, rtol=1e-5)
+
+
+def test_both_transforms_are_searched_as_a_categorical_hyperparameter():
+    import optuna
+
+    hm = LSTMHyperModel(8, 1, target_transform=["level", "delta"])
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    seen = set()
+    for _ in range(6):
+        trial = study.ask()
+        model = hm.build(HyperParameters(trial))
+        seen.add((trial.params["target_transform"], type(model.layers[-1]).__name__))
+        study.tell(trial, 0.0)
+    assert seen == {("level", "Dense"), ("delta", "DeltaToLevel")}
+    assert hm.target_transform == ("level", "delta")
+    with pytest.raises(ValueError, match="target_transform"):
+        LSTMHyperModel(8, 1, target_transform="log")
+
+
+def test_validation_split_takes_the_last_fraction_in_order():
+    from lstm_tuner.input_pipeline import chronological_split
+
+    x = np.arange(50, dtype="float32").reshape(10, 5, 1)
+    y = np.arange(10, dtype="float32")[:, None]
+    (xt, yt), (xv, yv) = chronological_split(x, y, 0.2)
+    assert yt.ravel().tolist() == list(range(8)) and yv.ravel().tolist() == [8, 9]
+    hm = LSTMHyperModel(5, 1, search_space=None)
+    hp = HyperParameters.from_values(TINY_VALUES)
+    history = hm.fit(hp, hm.build(hp), x, y, validation_split=0.2, epochs=1, verbose=0)
+    assert "val_loss" in history.history
+    with pytest.raises(ValueError, match="validation_split takes arrays"):
+        chronological_split(tf.data.Dataset.from_tensor_slices((x, y)), None, 0.2)

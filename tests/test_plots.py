@@ -14,7 +14,7 @@ import pytest
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
 
-from lstm_tuner import analysis, callbacks, plots
+from lstm_tuner import analysis, callbacks, forecast_plots, plots
 from lstm_tuner.search_space import DEFAULT_SEARCH_SPACE
 
 pytest.importorskip("matplotlib")
@@ -99,7 +99,7 @@ def test_search_plots_leave_matplotlib_style_alone(tmp_path):
 
 def test_slice_panels_span_the_searched_range_and_star_the_best(tmp_path, monkeypatch):
     figures = []
-    monkeypatch.setattr(plots, "_save", lambda fig, path, **kw: figures.append(fig) or path)
+    monkeypatch.setattr(plots, "save", lambda fig, path, **kw: figures.append(fig) or path)
     study = _study()
     plots.plot_slices(study, str(tmp_path / "slice.png"), objective_name="val_loss")
     panels = {ax.get_xlabel(): ax for ax in figures[0].axes if ax.get_xlabel()}
@@ -115,16 +115,42 @@ def test_slice_panels_span_the_searched_range_and_star_the_best(tmp_path, monkey
     assert [tick.get_text() for tick in panels["activation"].get_xticklabels()] == ["tanh", "relu"]
 
 
-def test_retrain_plots_are_real_images(tmp_path):
-    t = np.arange(120)
-    actual = (100 + 10 * np.sin(t / 5))[:, None]
-    evaluation = {
-        "epochs_run": 4,
-        "history": {"loss": [1.0, 0.6, 0.4, 0.35], "val_loss": [1.1, 0.7, 0.5, 0.55]},
-        "test_predictions": {"actual": actual.tolist(), "retrained": (actual + 1.5).tolist()},
+def test_forecast_plots_are_real_images(tmp_path):
+    from lstm_tuner import baselines
+
+    series = 100 + 10 * np.sin(np.arange(122) / 5)
+    actual = np.stack([series[1:121], series[2:122]], axis=1)  # two steps ahead
+    naive = np.repeat(series[:120, None], 2, axis=1)
+    errors = {
+        "retrained": baselines.errors(actual + 1.5, actual, 1.0),
+        "naive_last_value": baselines.errors(naive, actual, 1.0),
     }
-    written = plots.write_retrain_plots(evaluation, str(tmp_path), target_name="load")
-    assert [os.path.basename(p) for p in written] == [plots.RETRAINED_LOSS, plots.TEST_PREDICTIONS]
+    evaluation = {
+        "retraining": {
+            "epochs_run": 4,
+            "history": {"loss": [1.0, 0.6, 0.4, 0.35], "val_loss": [1.1, 0.7, 0.5, 0.55]},
+        },
+        "test": {
+            "units": "original units of 'load'",
+            "test_windows": 120,
+            "horizon": 2,
+            "final_model": "retrained",
+            "best_baseline": "naive_last_value",
+            "models": {"retrained": errors["retrained"]},
+            "baselines": {"naive_last_value": errors["naive_last_value"]},
+            "test_predictions": {
+                "actual": actual.tolist(),
+                "retrained": (actual + 1.5).tolist(),
+                "naive_last_value": naive.tolist(),
+            },
+        },
+    }
+    written = forecast_plots.write_forecast_plots(evaluation, str(tmp_path), target_name="load")
+    assert [os.path.basename(p) for p in written] == [
+        plots.RETRAINED_LOSS,
+        plots.TEST_PREDICTIONS,
+        plots.ERROR_PER_STEP,
+    ]
     for path in written:
         assert_real_png(path)
 
@@ -136,7 +162,7 @@ def test_history_layouts_and_bad_inputs(tmp_path):
     with pytest.raises(ValueError, match="no loss"):
         plots.plot_loss_curves([{"mae": 1.0}], str(tmp_path / "x.png"), title="t")
     with pytest.raises(ValueError, match="one shape"):
-        plots.plot_test_predictions([1.0, 2.0], [1.0], str(tmp_path / "y.png"))
+        forecast_plots.plot_test_predictions([1.0, 2.0], [1.0], str(tmp_path / "y.png"))
 
 
 def test_plots_without_data_are_skipped_with_a_warning(tmp_path, caplog):
@@ -196,14 +222,16 @@ def test_run_writes_every_plot_and_links_them_from_the_summary(tmp_path):
     assert f"tensorboard --logdir {out / 'tensorboard'}" in summary
     assert result.summary == summary
 
-    # the retrained model's test predictions, in original units, saved with the evaluation
+    # the test forecasts, in original units: the actual values are the CSV's last 48 rows (every
+    # test row is a target), and the reported MSE is the forecasts' error against them
+    load = np.loadtxt(tmp_path / "series.csv", skiprows=1)
     evaluation = json.loads((out / "evaluation.json").read_text())
-    pred = evaluation["test_predictions"]
+    pred = evaluation["test"]["test_predictions"]
     actual, retrained = np.array(pred["actual"]), np.array(pred["retrained"])
-    assert actual.shape == retrained.shape and actual.shape[1] == 1 and len(actual) > 10
-    assert 80 < actual.mean() < 120  # the load's units, not standardized
-    assert np.mean((retrained - actual) ** 2) == pytest.approx(
-        evaluation["test"]["retrained"]["mse"], rel=1e-6
+    np.testing.assert_allclose(actual[:, 0], load[192:], rtol=1e-6)
+    assert retrained.shape == (48, 1)
+    assert np.mean((retrained[:, 0] - load[192:]) ** 2) == pytest.approx(
+        evaluation["test"]["models"]["retrained"]["mse"], rel=1e-6
     )
     # TensorBoard: one directory per trial beside the experiment summary
     if callbacks.tensorboard_available():

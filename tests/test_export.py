@@ -1,0 +1,83 @@
+"""The SavedModel export: raw windows in, raw-unit forecasts out, for both target transforms."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lstm_tuner.export import METADATA_FILENAME, export_model
+from lstm_tuner.model import build_lstm_model, target_transform_of
+
+MEAN = np.array([50.0, 10.0])
+SCALE = np.array([5.0, 2.0])
+
+
+def _raw_windows(n: int = 9) -> np.ndarray:
+    rng = np.random.default_rng(1)
+    return (MEAN + SCALE * rng.normal(size=(n, 12, 2))).astype(np.float32)
+
+
+def _export(model: keras.Model, path) -> dict:
+    export_model(
+        model,
+        path,
+        input_mean=MEAN,
+        input_scale=SCALE,
+        target_mean=float(MEAN[0]),
+        target_scale=float(SCALE[0]),
+        metadata={"target_transform": target_transform_of(model)},
+    )
+    return json.loads((path / METADATA_FILENAME).read_text())
+
+
+def _serve(path, windows: np.ndarray) -> np.ndarray:
+    signature = tf.saved_model.load(str(path)).signatures["serving_default"]
+    return signature(window=tf.constant(windows))["prediction"].numpy()
+
+
+def test_delta_export_adds_the_last_raw_value_back_inside_the_graph(tmp_path):
+    model = build_lstm_model(
+        12, 2, horizon=3, hidden_size=8, num_layers=1, target_transform="delta"
+    )
+    rng = np.random.default_rng(0)
+    change = model.get_layer("change")
+    change.set_weights([rng.normal(size=w.shape) for w in change.get_weights()])  # a real forecast
+    model.get_layer("prediction").adapt(rng.normal(0.2, 0.7, size=(100, 3)))
+    meta = _export(model, tmp_path / "delta")
+    assert meta["target_transform"] == "delta"
+
+    windows = _raw_windows()
+    served = _serve(tmp_path / "delta", windows)
+    # by hand: the change head's output on scaled windows, unscaled, plus each window's last value
+    head = keras.Model(model.input, model.get_layer("change").output)
+    z = head.predict(((windows - MEAN) / SCALE).astype(np.float32), verbose=0)
+    layer = model.get_layer("prediction")
+    change_raw = (z * layer.scale.numpy() + layer.offset.numpy()) * SCALE[0]
+    expected = windows[:, -1, 0][:, None] + change_raw
+    assert served.shape == (9, 3)
+    np.testing.assert_allclose(served, expected, rtol=1e-5, atol=1e-4)
+    # a window shifted by a constant shifts the delta forecast by the same constant
+    shifted = windows.copy()
+    shifted[:, :, 0] += 1000.0
+    assert not np.allclose(_serve(tmp_path / "delta", shifted), served)
+
+
+def test_level_export_unscales_the_models_output(tmp_path):
+    model = build_lstm_model(12, 2, hidden_size=8, num_layers=1, target_transform="level")
+    meta = _export(model, tmp_path / "level")
+    assert meta["target_transform"] == "level"
+    assert meta["scaling"] == {
+        "input_mean": MEAN.tolist(),
+        "input_scale": SCALE.tolist(),
+        "target_mean": 50.0,
+        "target_scale": 5.0,
+    }
+    windows = _raw_windows()
+    expected = model.predict(((windows - MEAN) / SCALE).astype(np.float32), verbose=0) * 5 + 50
+    np.testing.assert_allclose(_serve(tmp_path / "level", windows), expected, rtol=1e-5, atol=1e-4)
+    with pytest.raises((ValueError, tf.errors.InvalidArgumentError)):
+        _serve(tmp_path / "level", windows[:, :5])  # too short a window: refused, not forecast
