@@ -28,17 +28,21 @@ _LAZY = {
     "LSTMHyperModel": "lstm_tuner.model",
     "build_lstm_model": "lstm_tuner.model",
     "get_strategy": "lstm_tuner.distribute",
+    "Oracle": "lstm_tuner.oracle",
 }
 
 if TYPE_CHECKING:
     from lstm_tuner.base_tuner import BaseTuner
     from lstm_tuner.distribute import get_strategy
     from lstm_tuner.model import LSTMHyperModel, build_lstm_model
+    from lstm_tuner.oracle import Oracle
     from lstm_tuner.tuner import Tuner
     from lstm_tuner.tuners import BayesianOptimization, GridSearch, Hyperband, RandomSearch
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("oracles", "tuners", "applications"):  # KerasTuner's submodule names
+        return importlib.import_module(f"lstm_tuner.{name}")
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
@@ -60,6 +64,7 @@ __all__ = [
     "Hyperband",
     "LSTMHyperModel",
     "Objective",
+    "Oracle",
     "ParamSpec",
     "RandomSearch",
     "Tuner",

@@ -26,9 +26,15 @@ from optuna.trial import TrialState
 from lstm_tuner import artifacts, report
 from lstm_tuner import study as study_lib
 from lstm_tuner.config import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRIES
-from lstm_tuner.errors import FailedTrialError, FatalError
+from lstm_tuner.errors import (
+    FailedTrialError,
+    FatalError,
+    FatalRuntimeError,
+    FatalTypeError,
+    FatalValueError,
+)
 from lstm_tuner.hyperparameters import HyperParameters
-from lstm_tuner.objective import Objective, get_objective
+from lstm_tuner.objective import DEFAULT_OBJECTIVE, Objective, get_objective
 from lstm_tuner.oracle import Oracle, Trial
 from lstm_tuner.progress import SearchProgress
 from lstm_tuner.rules import is_int
@@ -37,25 +43,73 @@ from lstm_tuner.session import released_custom_gradients
 _WAIT_FOR_OTHER_WORKERS_S = 2.0
 
 
-def value_from_result(result: Any, objective: Objective) -> float | None:
-    """The objective's value in what ``run_trial`` or ``HyperModel.fit`` returned, as KerasTuner reads it.
+def value_from_result(result: Any, objective: Objective) -> tuple[float, int | None]:
+    """The objective's value in what ``run_trial`` or ``HyperModel.fit`` returned, as KerasTuner reads
+    it, and the best epoch (counted from 0) when the result tells it.
 
     A number is the value; a dict holds it under the objective's name; a ``History`` gives the best
     epoch's value; a list (one result per execution) gives the mean of the values.
+
+    Raises:
+        FatalTypeError: for ``None`` or another type.
+        FatalValueError: for a dict without the objective.
+        FatalError: for a ``History`` without the objective.
     """
     if isinstance(result, (list, tuple)) and result:
-        values = [value_from_result(r, objective) for r in result]
-        return None if any(v is None for v in values) else float(np.mean(values))
+        read = [value_from_result(r, objective) for r in result]
+        steps = [step for _, step in read]
+        step = None if None in steps else int(np.mean(steps))
+        return float(np.mean([value for value, _ in read])), step
     if isinstance(result, (int, float, np.floating, np.integer)) and not isinstance(result, bool):
-        return float(result)
+        return float(result), None
+    if result is None:
+        raise FatalTypeError(
+            "run_trial (or HyperModel.fit) returned None; did you forget to return the metrics?"
+        )
     if isinstance(result, dict):
-        value = result.get(objective.name)
-        return None if value is None else float(value)
+        if objective.name not in result and objective == DEFAULT_OBJECTIVE:
+            raise FatalTypeError(
+                "with no objective given, run_trial (or HyperModel.fit) must return a float or a "
+                f"dict with the key 'default_objective', got keys {sorted(result)}; pass "
+                "objective=lt.Objective(name, direction)"
+            )
+        if objective.name not in result:
+            raise FatalValueError(
+                f"the dict returned by run_trial (or HyperModel.fit) must hold the objective "
+                f"{objective.name!r} as a key, got keys {sorted(result)}"
+            )
+        return float(result[objective.name]), None
     history = getattr(result, "history", None)
-    if isinstance(history, dict) and history.get(objective.name):
-        values = [float(v) for v in history[objective.name]]
-        return min(values) if objective.direction == "min" else max(values)
-    return None
+    if isinstance(history, dict):
+        name = objective.name
+        if objective == DEFAULT_OBJECTIVE and name not in history:
+            name = "val_loss" if "val_loss" in history else "loss"
+        values = [float(v) for v in history.get(name) or []]
+        if not values:
+            raise FatalError(
+                f"objective {objective.name!r} is not among the metrics that fit logs "
+                f"{sorted(history)}; pass validation data for 'val_*' objectives or choose one"
+            )
+        best = int(np.argmin(values) if objective.direction == "min" else np.argmax(values))
+        return values[best], best
+    raise FatalTypeError(
+        "run_trial (or HyperModel.fit) must return a float, a dict of metrics, a History or a "
+        f"list of those, got {type(result).__name__}"
+    )
+
+
+def _refuse_kerastuner_project(project_dir: str, storage: Any) -> None:
+    """A KerasTuner project directory (its ``oracle.json``) is not ours to read: say so.
+
+    Raises:
+        ValueError: ``project_dir`` holds KerasTuner's state and no lstm_tuner study.
+    """
+    ours = storage is not None or os.path.exists(os.path.join(project_dir, "study.db"))
+    if not ours and os.path.exists(os.path.join(project_dir, "oracle.json")):
+        raise ValueError(
+            f"{project_dir} is a KerasTuner project (oracle.json): lstm_tuner keeps its trials in "
+            "an Optuna storage and cannot read or resume it; use another directory or project_name"
+        )
 
 
 class BaseTuner:
@@ -83,6 +137,11 @@ class BaseTuner:
         heartbeat_interval_s / grace_period_s / max_retries: For a storage given by URL: heartbeats of
             running trials, the silence after which a trial counts as dead (its worker was killed or
             its machine lost), and how often such a trial is re-run with the same hyperparameters.
+        oracle: KerasTuner's way to give the search's settings (see :mod:`lstm_tuner.oracles`):
+            when given, its objective, budget, seed, hyperparameters and failure settings are used,
+            and its sampler and pruner unless ``sampler``/``pruner`` are given.
+        tuner_id / logger: KerasTuner's arguments; ``tuner_id`` names this process in logs, and a
+            logger is refused (KerasTuner deprecated it).
         artifact_store: Where trial weights and run results are kept (see :mod:`lstm_tuner.artifacts`):
             a directory, ``s3://bucket/prefix`` or an ``ArtifactLocation``; default
             ``<directory>/<project_name>/artifacts``. Every process working on the study must use
@@ -92,7 +151,7 @@ class BaseTuner:
     def __init__(
         self,
         objective: str | Objective | None = "val_loss",
-        max_trials: int = 10,
+        max_trials: int | None = 10,
         sampler: optuna.samplers.BaseSampler | None = None,
         pruner: optuna.pruners.BasePruner | None = None,
         storage: str | optuna.storages.BaseStorage | None = None,
@@ -110,26 +169,52 @@ class BaseTuner:
         grace_period_s: int = GRACE_PERIOD_S,
         max_retries: int = MAX_RETRIES,
         artifact_store: str | os.PathLike | artifacts.ArtifactLocation | None = None,
+        oracle: Oracle | None = None,
+        tuner_id: str | None = None,
+        logger: Any = None,
     ) -> None:
+        if logger is not None:
+            raise ValueError(
+                "Tuner(logger=...): KerasTuner deprecated its logger and lstm_tuner has none; the "
+                "study's storage records every trial (tuner.study, optuna-dashboard)"
+            )
+        if oracle is None:
+            oracle = Oracle(
+                objective,
+                max_trials,
+                hyperparameters,
+                allow_new_entries,
+                tune_new_entries,
+                seed,
+                max_retries_per_trial,
+                max_consecutive_failed_trials,
+            )
+        space = self._declared_space(oracle)
+        if oracle.max_trials is None and hasattr(oracle, "grid_size"):
+            oracle.max_trials = oracle.grid_size(space)
         for label, val, low in (
-            ("max_trials", max_trials, 1),
-            ("max_consecutive_failed_trials", max_consecutive_failed_trials, 1),
-            ("max_retries_per_trial", max_retries_per_trial, 0),
+            ("max_trials", oracle.max_trials, 1),
+            ("max_consecutive_failed_trials", oracle.max_consecutive_failed_trials, 1),
+            ("max_retries_per_trial", oracle.max_retries_per_trial, 0),
         ):
             if not is_int(val) or val < low:
                 raise ValueError(f"Tuner: `{label}` must be an int >= {low}, but got {val!r}")
-        self.objective = get_objective("val_loss" if objective is None else objective)
-        self.max_trials = max_trials
-        self.seed = seed
-        self.hyperparameters = hyperparameters
-        self.tune_new_entries = tune_new_entries
-        self.allow_new_entries = allow_new_entries
-        self.max_retries_per_trial = max_retries_per_trial
-        self.max_consecutive_failed_trials = max_consecutive_failed_trials
+        self.objective = (
+            DEFAULT_OBJECTIVE if oracle.objective is None else get_objective(oracle.objective)
+        )
+        self.max_trials = oracle.max_trials
+        self.seed = oracle.seed
+        self.hyperparameters = oracle.hyperparameters
+        self.tune_new_entries = oracle.tune_new_entries
+        self.allow_new_entries = oracle.allow_new_entries
+        self.max_retries_per_trial = oracle.max_retries_per_trial
+        self.max_consecutive_failed_trials = oracle.max_consecutive_failed_trials
+        self.tuner_id = tuner_id or os.environ.get("KERASTUNER_TUNER_ID", "tuner0")
         self.directory = os.fspath(directory) if directory is not None else "."
         self.project_name = project_name or "untitled_project"
         self.project_dir = os.path.join(self.directory, self.project_name)
         self.study_name = study_name or self.project_name
+        _refuse_kerastuner_project(self.project_dir, storage)
         os.makedirs(self.project_dir, exist_ok=True)
         if storage is None:
             storage = "sqlite:///" + os.path.abspath(os.path.join(self.project_dir, "study.db"))
@@ -146,12 +231,10 @@ class BaseTuner:
         )
         if overwrite:
             self._delete_previous_run()
-        if sampler is None:
-            sampler = study_lib.make_sampler("tpe", seed, n_trials=max_trials)
         self.study = optuna.create_study(
             storage=self._storage,
-            sampler=sampler,
-            pruner=pruner if pruner is not None else optuna.pruners.NopPruner(),
+            sampler=sampler or oracle.make_sampler(self.max_trials, space),
+            pruner=pruner or oracle.make_pruner() or optuna.pruners.NopPruner(),
             study_name=self.study_name,
             direction=self.objective.optuna_direction,
             load_if_exists=True,
@@ -163,7 +246,8 @@ class BaseTuner:
                 f"asks for {self.objective.optuna_direction}; use overwrite=True or another study name"
             )
         artifacts.bind_store(self.study, self.artifacts)
-        self.oracle = Oracle(self.study, self.objective, max_trials)
+        oracle.bind(self.study, self.objective, self.max_trials)
+        self.oracle = oracle
         self._consecutive_failures = 0
         self._progress: SearchProgress | None = None
 
@@ -219,6 +303,10 @@ class BaseTuner:
             )
             raise
 
+    def _declared_space(self, oracle: Oracle) -> list[Any]:
+        """The search space known before the search (what ``GridSearch`` enumerates)."""
+        return list(oracle.hyperparameters.space) if oracle.hyperparameters is not None else []
+
     def trial_hyperparameters(self, trial: optuna.trial.BaseTrial) -> HyperParameters:
         """The live ``HyperParameters`` of a running trial (the tuner's own declarations first)."""
         return HyperParameters(
@@ -240,55 +328,92 @@ class BaseTuner:
             raise FailedTrialError(reason)
         hp = self.trial_hyperparameters(trial)
         kt_trial = Trial(trial, self.objective, self.max_trials, hyperparameters=hp)
-        try:
-            with released_custom_gradients():
-                result = self.run_trial(kt_trial, *fit_args, **fit_kwargs)
-            value = value_from_result(result, self.objective)
-            if value is None or not np.isfinite(value):
-                raise FailedTrialError(
-                    f"no finite value of objective {self.objective.name!r} in what run_trial "
-                    f"returned ({type(result).__name__}: {str(result)[:100]})"
-                )
-        except optuna.TrialPruned:
-            self._consecutive_failures = 0
-            trial.set_user_attr("hyperparameters", hp.values)
-            raise
-        except (FatalError, KeyboardInterrupt) as e:
-            reason = str(e) if isinstance(e, FatalError) else "interrupted (KeyboardInterrupt)"
-            trial.set_user_attr("fail_reason", reason)
-            raise
-        except Exception as e:  # any failure of user code, TF or the data fails this trial only
-            self._trial_failed(trial, hp, e)
+        attempt = 0
+        while True:
+            try:
+                with released_custom_gradients():
+                    result = self.run_trial(kt_trial, *fit_args, **fit_kwargs)
+                value, best_step = value_from_result(result, self.objective)
+                if not np.isfinite(value):
+                    raise FailedTrialError(f"non-finite value of {self.objective.name}: {value}")
+                break
+            except optuna.TrialPruned:
+                self._consecutive_failures = 0
+                trial.set_user_attr("hyperparameters", hp.values)
+                raise
+            except (FatalError, KeyboardInterrupt) as e:
+                reason = str(e) if isinstance(e, FatalError) else "interrupted (KeyboardInterrupt)"
+                trial.set_user_attr("fail_reason", reason)
+                raise
+            except FailedTrialError as e:  # fails the trial, no retry (KerasTuner)
+                self._trial_failed(trial, hp, e)
+            except Exception as e:  # any other failure of user code or TF: retried, then failed
+                if attempt < self.max_retries_per_trial:
+                    attempt += 1
+                    logging.warning(
+                        "Trial %d raised %s: %s; retrying it (%d of %d)",
+                        trial.number,
+                        type(e).__name__,
+                        str(e).splitlines()[0] if str(e) else "",
+                        attempt,
+                        self.max_retries_per_trial,
+                    )
+                    continue
+                self._trial_failed(trial, hp, e)
+        if attempt:
+            trial.set_user_attr("retries", attempt)
+        if best_step is not None and "best_epoch" not in trial.user_attrs:
+            trial.set_user_attr("best_epoch", best_step + 1)
+        if isinstance(result, dict) and "history" not in trial.user_attrs:
+            trial.set_user_attr("history", [{k: float(v) for k, v in result.items()}])
         trial.set_user_attr("hyperparameters", hp.values)
         self._consecutive_failures = 0
         return value
 
     def _trial_failed(self, trial: optuna.Trial, hp: HyperParameters, error: Exception) -> None:
-        """Records why a trial failed, retries it or stops the search; always raises."""
+        """Records why a trial failed and stops the search after too many in a row; always raises.
+
+        A failed trial spends budget, as in KerasTuner (user attribute ``counted``); trials failed by
+        their worker (killed, interrupted) do not.
+        """
         import tensorflow as tf
 
         if isinstance(error, tf.errors.ResourceExhaustedError):
             reason = f"out of memory: {str(error).splitlines()[0]}"
+        elif isinstance(error, FailedTrialError):
+            reason = str(error).splitlines()[0] if str(error) else "FailedTrialError"
         else:
             reason = f"{type(error).__name__}: {error}".splitlines()[0]
         trial.set_user_attr("fail_reason", reason)
         trial.set_user_attr("hyperparameters", hp.values)
-        retry = int(trial.user_attrs.get("retry", 0))
-        if retry < self.max_retries_per_trial:
-            root = int(trial.user_attrs.get("retry_of", trial.number))
-            self.study.enqueue_trial(
-                trial.params, user_attrs={"retry_of": root, "retry": retry + 1}
-            )
-            logging.warning("Trial %d failed (%s); retrying it", trial.number, reason)
-            raise FailedTrialError(reason) from error
+        trial.set_user_attr("counted", True)
         self._consecutive_failures += 1
         if self._consecutive_failures >= self.max_consecutive_failed_trials:
-            raise FatalError(
+            raise FatalRuntimeError(
                 f"{self._consecutive_failures} consecutive trials failed "
                 f"(max_consecutive_failed_trials={self.max_consecutive_failed_trials}); "
                 f"last failure, trial {trial.number}: {reason}"
             ) from error
         raise FailedTrialError(reason) from error
+
+    # KerasTuner's hooks for a custom training loop in run_trial: there is nothing to report through
+    # them here (the value run_trial returns is the trial's), so they do nothing.
+    def on_epoch_begin(self, trial: Trial, model: Any, epoch: int, logs: Any = None) -> None:
+        """Called by a custom ``run_trial`` at the start of an epoch."""
+
+    def on_batch_begin(self, trial: Trial, model: Any, batch: int, logs: Any = None) -> None:
+        """Called by a custom ``run_trial`` before a batch."""
+
+    def on_batch_end(self, trial: Trial, model: Any, batch: int, logs: Any = None) -> None:
+        """Called by a custom ``run_trial`` after a batch."""
+
+    def on_epoch_end(self, trial: Trial, model: Any, epoch: int, logs: Any = None) -> None:
+        """Called by a custom ``run_trial`` at the end of an epoch."""
+
+    @property
+    def remaining_trials(self) -> int:
+        """Trials of the budget still to run (KerasTuner's name)."""
+        return max(0, self.max_trials - study_lib.count_finished(self.study))
 
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
         """Runs one trial; override it to tune anything.

@@ -23,7 +23,7 @@ import numpy as np
 import optuna
 from absl import logging
 
-from lstm_tuner.errors import FatalError
+from lstm_tuner.errors import FatalValueError
 from lstm_tuner.objective import Objective
 
 
@@ -48,17 +48,14 @@ class EpochTracker(keras.callbacks.Callback):
         logs = {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
         self.epochs_run = epoch + 1
         self.history.append(logs)
-        if self.objective.name not in logs:
-            raise FatalError(
-                f"objective {self.objective.name!r} is not among the metrics that fit logs "
-                f"{sorted(logs)}; pass validation data for 'val_*' objectives or choose one of those"
-            )
-        value = logs[self.objective.name]
         bad = [k for k in ("loss", self.objective.name) if k in logs and not math.isfinite(logs[k])]
         if bad:
             self.non_finite = f"non-finite {bad[0]} ({logs[bad[0]]}) at epoch {epoch + 1}"
             self.model.stop_training = True
             return
+        if self.objective.name not in logs:
+            return  # fit may still return the value (a custom loop's float): the tuner reads it
+        value = logs[self.objective.name]
         if self.best_value is None or self.objective.is_better(value, self.best_value):
             self.best_value, self.best_epoch = value, epoch + 1
             self.best_weights = self.model.get_weights()
@@ -68,6 +65,14 @@ class EpochTracker(keras.callbacks.Callback):
                 raise optuna.TrialPruned(
                     f"pruned at epoch {epoch + 1} with {self.objective.name}={value:.6g}"
                 )
+
+    def missing_objective(self) -> str:
+        """Why no value could be read, naming the metrics that were logged."""
+        logged = sorted(self.history[-1]) if self.history else []
+        return (
+            f"objective {self.objective.name!r} is not among the metrics that fit logs {logged}; "
+            "pass validation data for 'val_*' objectives or choose one of those"
+        )
 
 
 def tensorboard_available() -> bool:
@@ -180,7 +185,7 @@ def copy_user_callbacks(
         try:
             clone = copy.deepcopy(callback)
         except Exception as e:  # noqa: BLE001 - anything deepcopy raises means the same
-            raise FatalError(
+            raise FatalValueError(
                 f"callbacks passed to search are copied for each trial, but "
                 f"{type(callback).__name__} cannot be deep-copied ({e}); pass a fresh one"
             ) from None

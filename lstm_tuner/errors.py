@@ -26,3 +26,15 @@ class FailedTrialError(LSTMTunerError, RuntimeError):
 
 class FatalError(LSTMTunerError, RuntimeError):
     """Stops the whole search."""
+
+
+class FatalValueError(FatalError, ValueError):
+    """Stops the search: a value is wrong (KerasTuner's name)."""
+
+
+class FatalTypeError(FatalError, TypeError):
+    """Stops the search: a type is wrong (KerasTuner's name)."""
+
+
+class FatalRuntimeError(FatalError, RuntimeError):
+    """Stops the search (KerasTuner's name)."""

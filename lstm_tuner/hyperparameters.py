@@ -50,7 +50,7 @@ class HyperParameters:
         allow_new_entries: bool = True,
     ) -> None:
         self._trial = trial
-        self._fixed_values: dict[str, Any] | None = None
+        self._frozen = False
         self._space: dict[str, ParamSpec] = {}
         self._values: dict[str, Any] = {}
         self._conditions: list[Condition] = []
@@ -68,13 +68,14 @@ class HyperParameters:
         A name missing from ``values`` gets its declared default (``Fixed`` its value).
         """
         hp = cls(None)
-        hp._fixed_values = dict(values)
+        hp._frozen = True
+        hp._values.update(values)
         return hp
 
     @property
     def frozen(self) -> bool:
         """True when the values are fixed (not chosen by a trial)."""
-        return self._fixed_values is not None
+        return self._frozen
 
     @property
     def trial(self) -> optuna.trial.BaseTrial | None:
@@ -175,36 +176,40 @@ class HyperParameters:
         """The current value of an active hyperparameter.
 
         Raises:
-            KeyError: if ``name`` was never declared (or is inactive).
+            ValueError: if ``name`` is declared but inactive (its condition does not hold).
+            KeyError: if ``name`` was never declared.
         """
-        values = self.values
-        if name in values:
-            return values[name]
+        if name in self._values:
+            return self._values[name]
         if name in self._space:
-            return None  # declared but inactive, as KerasTuner
-        raise KeyError(f"hyperparameter {name!r} is not defined; defined: {list(values)}")
+            raise ValueError(f"hyperparameter {name!r} is currently inactive")
+        raise KeyError(f"hyperparameter {name!r} is not defined; defined: {list(self._values)}")
 
     def __getitem__(self, name: str) -> Any:
         return self.get(name)
 
     def __contains__(self, name: object) -> bool:
-        return name in self.values
+        return name in self._values
 
     @property
     def values(self) -> dict[str, Any]:
-        """``{name: value}`` of the active hyperparameters, in declaration order."""
-        if self._fixed_values is not None:
-            return {**self._fixed_values, **self._values}
-        return dict(self._values)
+        """``{name: value}`` of the active hyperparameters, in declaration order.
+
+        The dict itself, as in KerasTuner: a value set in it before a build is what the build's
+        declaration returns (``hp.values["model_type"] = "cnn"``).
+        """
+        return self._values
 
     @property
     def space(self) -> list[ParamSpec]:
-        """The declarations seen so far, in order (each with the conditions it was declared in)."""
-        return list(self._space.values())
+        """The declarations seen so far, in order (each with the conditions it was declared in), as
+        KerasTuner's classes (:class:`Int`, :class:`Float`, :class:`Choice`, :class:`Boolean`,
+        :class:`Fixed`: each a :class:`~lstm_tuner.search_space.ParamSpec`)."""
+        return [_KERAS_CLASSES[spec.keras_kind].of(spec) for spec in self._space.values()]
 
     def copy(self) -> HyperParameters:
         """A frozen copy of the current values."""
-        return HyperParameters.from_values(self.values)
+        return HyperParameters.from_values(dict(self._values))
 
     def __repr__(self) -> str:
         return f"HyperParameters({self.values!r})"
@@ -241,8 +246,8 @@ class HyperParameters:
             return self._values[spec.name]
         if spec.type == "fixed":
             value = spec.value
-        elif self._fixed_values is not None:
-            value = self._fixed_values.get(spec.name, spec.initial)
+        elif self._frozen:
+            value = spec.initial
         elif self._trial is None:
             value = spec.initial
         else:
@@ -266,10 +271,12 @@ class HyperParameters:
             return self.declare(spec)
 
     def _active(self, spec: ParamSpec) -> bool:
-        return all(self.get(c.parent) in c.values for c in spec.conditions)
+        return all(self._values.get(c.parent) in c.values for c in spec.conditions)
 
 
 def _suggest(trial: optuna.trial.BaseTrial, spec: ParamSpec) -> Any:
+    if spec.geometric:
+        return trial.suggest_categorical(spec.name, spec.geometric_values())
     if spec.type == "int":
         step = int(spec.step)
         return trial.suggest_int(spec.name, int(spec.low), int(spec.high), step=step, log=spec.log)
@@ -310,3 +317,37 @@ def _is_log(where: str, sampling: str | None) -> bool:
     if sampling not in _SAMPLINGS:
         raise ValueError(f"{where}: `sampling` must be one of {list(_SAMPLINGS)}, got {sampling!r}")
     return sampling == "log"
+
+
+class _KerasName(ParamSpec):
+    @classmethod
+    def of(cls, spec: ParamSpec) -> ParamSpec:
+        return cls(**{f.name: getattr(spec, f.name) for f in dataclasses.fields(ParamSpec)})
+
+
+@dataclasses.dataclass(frozen=True)
+class Int(_KerasName):
+    """KerasTuner's ``Int``: an int :class:`~lstm_tuner.search_space.ParamSpec`."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Float(_KerasName):
+    """KerasTuner's ``Float``: a float :class:`~lstm_tuner.search_space.ParamSpec`."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Choice(_KerasName):
+    """KerasTuner's ``Choice``: a categorical :class:`~lstm_tuner.search_space.ParamSpec`."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Boolean(_KerasName):
+    """KerasTuner's ``Boolean``: a categorical ``[False, True]``."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Fixed(_KerasName):
+    """KerasTuner's ``Fixed``: a fixed :class:`~lstm_tuner.search_space.ParamSpec`."""
+
+
+_KERAS_CLASSES = {cls.__name__: cls for cls in (Int, Float, Choice, Boolean, Fixed)}

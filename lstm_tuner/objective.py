@@ -59,3 +59,8 @@ def get_objective(objective: str | Objective) -> Objective:
         f"cannot infer the direction of objective {objective!r}; pass "
         f"lt.Objective({objective!r}, direction='min') or direction='max'"
     )
+
+
+#: KerasTuner's objective when none is given: the value ``run_trial`` or ``HyperModel.fit`` returns.
+#: A ``History`` has no such metric: its ``val_loss`` (else ``loss``) stands in for it.
+DEFAULT_OBJECTIVE = Objective("default_objective", "min")

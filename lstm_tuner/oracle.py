@@ -88,9 +88,18 @@ class Trial:
         max_trials: int | None,
         hyperparameters: HyperParameters | None = None,
     ) -> None:
-        self.optuna_trial = optuna_trial
         self.trial_id = trial_id(optuna_trial.number, max_trials)
         self.number = optuna_trial.number
+        self._objective = objective
+        self._load(optuna_trial, hyperparameters)
+
+    def _load(
+        self,
+        optuna_trial: FrozenTrial | optuna.Trial,
+        hyperparameters: HyperParameters | None = None,
+    ) -> None:
+        """Takes the trial's current state from the storage's copy of it."""
+        self.optuna_trial = optuna_trial
         frozen = isinstance(optuna_trial, FrozenTrial)
         if hyperparameters is None:
             values = study_lib.trial_hyperparameters(optuna_trial) if frozen else {}
@@ -102,7 +111,7 @@ class Trial:
         best_epoch = attrs.get("best_epoch")
         self.best_step = None if best_epoch is None else int(best_epoch) - 1
         self.message = attrs.get("fail_reason")
-        self.metrics = MetricsTracker(list(attrs.get("history") or []), objective)
+        self.metrics = MetricsTracker(list(attrs.get("history") or []), self._objective)
 
     def summary(self) -> None:
         """Prints the trial as KerasTuner does."""
@@ -122,34 +131,86 @@ class Trial:
 
 
 class Oracle:
-    """KerasTuner's ``tuner.oracle``, read from the study.
+    """KerasTuner's oracle: the search's settings until a tuner takes it, then a view of its study.
 
-    Attributes:
-        objective: The search's objective.
+    Build one (or a subclass of :mod:`lstm_tuner.oracles`) and pass it as ``Tuner(oracle=...)``, as
+    KerasTuner's custom-tuner guide does; every tuner has one as ``tuner.oracle``. Reading it
+    (``trials``, ``get_best_trials``, ...) reads the study's storage, so it sees every worker's
+    trials; the same trial id gives the same ``Trial`` object, updated.
+
+    Args:
+        objective: The objective (a name or :class:`~lstm_tuner.Objective`; ``None``: the value
+            ``run_trial`` returns).
         max_trials: The budget.
+        hyperparameters / tune_new_entries / allow_new_entries / seed / max_retries_per_trial /
+            max_consecutive_failed_trials: As for :class:`~lstm_tuner.base_tuner.BaseTuner`.
     """
 
-    def __init__(self, study: optuna.Study, objective: Objective, max_trials: int) -> None:
-        self.study = study
+    def __init__(
+        self,
+        objective: str | Objective | None = None,
+        max_trials: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        seed: int | None = None,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+    ) -> None:
         self.objective = objective
         self.max_trials = max_trials
+        self.hyperparameters = hyperparameters
+        self.allow_new_entries = allow_new_entries
+        self.tune_new_entries = tune_new_entries
+        self.seed = seed
+        self.max_retries_per_trial = max_retries_per_trial
+        self.max_consecutive_failed_trials = max_consecutive_failed_trials
+        self.study: optuna.Study | None = None
+        self._trials: dict[int, Trial] = {}
+
+    def make_sampler(self, n_trials: int, space: Any = None) -> optuna.samplers.BaseSampler:
+        """The Optuna sampler of this oracle (TPE, the default search)."""
+        return study_lib.make_sampler("tpe", self.seed, n_trials=n_trials)
+
+    def make_pruner(self) -> optuna.pruners.BasePruner | None:
+        """The Optuna pruner of this oracle (none)."""
+        return None
+
+    def bind(self, study: optuna.Study, objective: Objective, max_trials: int) -> None:
+        """Makes this oracle the view of ``study`` (the tuner does it)."""
+        self.study, self.objective, self.max_trials = study, objective, max_trials
 
     def _view(self, frozen: FrozenTrial) -> Trial:
-        return Trial(frozen, self.objective, self.max_trials)
+        view = self._trials.get(frozen.number)
+        if view is None:
+            view = self._trials[frozen.number] = Trial(frozen, self.objective, self.max_trials)
+        else:
+            view._load(frozen)
+        return view
+
+    def _all(self) -> list[FrozenTrial]:
+        if self.study is None:
+            raise RuntimeError(
+                "this oracle is not used by a tuner yet: pass it as Tuner(oracle=...)"
+            )
+        return self.study.get_trials(deepcopy=False)
 
     @property
     def trials(self) -> dict[str, Trial]:
         """Every trial of the study, by trial id, in number order."""
-        return {t.trial_id: t for t in map(self._view, self.study.get_trials(deepcopy=False))}
+        return {t.trial_id: t for t in map(self._view, self._all())}
 
     def get_trial(self, trial_id: str) -> Trial:
         """The trial with this id (``"03"``, or the number ``3``)."""
-        frozen = self.study.get_trials(deepcopy=False)[int(trial_id)]
-        return self._view(frozen)
+        return self._view(self._all()[int(trial_id)])
 
     def get_best_trials(self, num_trials: int = 1) -> list[Trial]:
-        """The best COMPLETE trials, best first."""
-        return [self._view(t) for t in study_lib.best_trials(self.study, num_trials)]
+        """The best COMPLETE trials, best first; as in KerasTuner, when there are fewer than
+        ``num_trials`` of them, the other trials follow (in number order)."""
+        best = study_lib.best_trials(self.study, num_trials)
+        numbers = {t.number for t in best}
+        rest = [t for t in self._all() if t.number not in numbers]
+        return [self._view(t) for t in (best + rest)[:num_trials]]
 
     def get_space(self) -> HyperParameters:
         """The hyperparameters seen so far, with the values of the best trial."""
@@ -162,4 +223,4 @@ class Oracle:
                 f"oracle.{name}: lstm_tuner's trials are run by the Optuna study "
                 f"(tuner.study); use study.ask()/study.tell() or tuner.search() instead"
             )
-        raise AttributeError(f"'Oracle' object has no attribute {name!r}")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

@@ -127,10 +127,26 @@ class ParamSpec:
             self.type
         ]
 
+    @property
+    def geometric(self) -> bool:
+        """A log-sampled range with a ``step``: KerasTuner's ``low * step**k`` values (Optuna has
+        no such distribution; they are searched as a categorical)."""
+        return self.log and self.step is not None and self.step > 1
+
+    def geometric_values(self) -> list[Any]:
+        cast = int if self.type == "int" else float
+        values, value = [], self.low
+        while value <= self.high * (1 + 1e-9):
+            values.append(cast(round(value) if self.type == "int" else value))
+            value *= self.step
+        return values
+
     def distribution(self) -> optuna.distributions.BaseDistribution | None:
         """The Optuna distribution; ``None`` for a fixed value (it is not sent to Optuna)."""
         import optuna  # not at import time: the config is validated before the heavy imports
 
+        if self.geometric:
+            return optuna.distributions.CategoricalDistribution(self.geometric_values())
         if self.type == "int":
             return optuna.distributions.IntDistribution(
                 int(self.low), int(self.high), log=self.log, step=int(self.step)
@@ -153,6 +169,8 @@ class ParamSpec:
         Raises:
             ValueError: for a continuous float (no ``step``).
         """
+        if self.geometric:
+            return self.geometric_values()
         if self.type == "int":
             return list(range(int(self.low), int(self.high) + 1, int(self.step)))
         if self.type == "float":
@@ -172,7 +190,7 @@ class ParamSpec:
         if self.type in ("int", "float"):
             text = f"{self.type} {self.low:g}..{self.high:g}"
             if self.step is not None and not (self.type == "int" and self.step == 1):
-                text += f" step {self.step:g}"
+                text += f" step {'x' if self.geometric else ''}{self.step:g}"
             if self.log:
                 text += " log"
             return text
@@ -240,9 +258,9 @@ def validate_param(
         if spec.log:
             if spec.low <= 0:
                 raise _fail(f"{where}.{low_key}", f"must be > 0 when {labels['log']}", spec.low)
-            if spec.step is not None and not (spec.type == "int" and spec.step == 1):
+            if spec.step is not None and spec.step != 1 and spec.step <= 1:
                 raise _fail(
-                    f"{where}.step", f"cannot be combined with {labels['log']} (Optuna)", spec.step
+                    f"{where}.step", f"must be > 1 with {labels['log']} (a factor)", spec.step
                 )
         if spec.default is not None and not (
             is_number(spec.default) and spec.low <= spec.default <= spec.high

@@ -6,6 +6,7 @@ without touching the tuner.
 
 from __future__ import annotations
 
+import itertools
 import re
 import warnings
 from collections.abc import Sequence
@@ -113,8 +114,22 @@ def make_sampler(
     if name == "grid":
         if not search_space:
             raise ValueError("the grid sampler needs a search space of discrete values")
-        return optuna.samplers.GridSampler(dict(search_space), seed=seed)
+        return OrderedGridSampler(dict(search_space), seed=seed)
     raise ValueError(f"sampler must be one of {list(SAMPLERS)}, but got {name!r}")
+
+
+class OrderedGridSampler(optuna.samplers.GridSampler):
+    """Optuna's ``GridSampler``, visiting the grid in nested-loop order over the parameters sorted by
+    name (KerasTuner's order: the last parameter changes first), not shuffled.
+
+    Optuna shuffles so that workers picking grid points at random collide less; it gives trial
+    ``k`` grid point ``k`` for the first pass anyway, and trial numbers come from the storage, so
+    workers get distinct points in order too.
+    """
+
+    def __init__(self, search_space: dict[str, Any], seed: int | None = None) -> None:
+        super().__init__(search_space, seed=seed)
+        self._all_grids = list(itertools.product(*self._search_space.values()))
 
 
 def make_pruner(name: str = "none", *, max_epochs: int | None = None) -> optuna.pruners.BasePruner:
@@ -128,15 +143,27 @@ def make_pruner(name: str = "none", *, max_epochs: int | None = None) -> optuna.
     raise ValueError(f"pruner must be one of {list(PRUNERS)}, but got {name!r}")
 
 
+def _spent(trial: FrozenTrial) -> bool:
+    """Whether a trial spent budget: it finished, or it failed by itself (not by its worker)."""
+    if trial.state in FINISHED_STATES:
+        return True
+    return trial.state == TrialState.FAIL and bool(trial.user_attrs.get("counted"))
+
+
 def count_finished(study: optuna.Study) -> int:
-    """Trials of ``study`` that count toward its budget (COMPLETE and PRUNED), read from the storage."""
-    return len(study.get_trials(deepcopy=False, states=FINISHED_STATES))
+    """Trials of ``study`` that count toward its budget, read from the storage: COMPLETE, PRUNED,
+    and FAIL when the trial itself failed (as in KerasTuner); not a trial whose worker was killed or
+    interrupted (it is re-run)."""
+    return sum(_spent(t) for t in study.get_trials(deepcopy=False))
 
 
 def trials_ahead(study: optuna.Study, number: int) -> int:
-    """Trials numbered before ``number`` that are finished or running: they hold budget first."""
-    states = (*FINISHED_STATES, TrialState.RUNNING)
-    return sum(1 for t in study.get_trials(deepcopy=False, states=states) if t.number < number)
+    """Trials numbered before ``number`` that spent budget or are running: they hold budget first."""
+    return sum(
+        1
+        for t in study.get_trials(deepcopy=False)
+        if t.number < number and (t.state == TrialState.RUNNING or _spent(t))
+    )
 
 
 def fail_stale_trials(study: optuna.Study) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
@@ -35,7 +35,7 @@ from lstm_tuner.errors import FailedTrialError, FatalError
 from lstm_tuner.hypermodel import HyperModel, get_hypermodel
 from lstm_tuner.hyperparameters import HyperParameters
 from lstm_tuner.objective import Objective
-from lstm_tuner.oracle import Trial
+from lstm_tuner.oracle import Oracle, Trial
 from lstm_tuner.report import format_search_space
 from lstm_tuner.rules import is_int, plain
 from lstm_tuner.search_space import ParamSpec
@@ -68,9 +68,9 @@ class Tuner(BaseTuner):
 
     def __init__(
         self,
-        hypermodel: HyperModel | Callable[[HyperParameters], Any] | None = None,
+        hypermodel: HyperModel | Callable[[HyperParameters], Any] | Oracle | None = None,
         objective: str | Objective | None = "val_loss",
-        max_trials: int = 10,
+        max_trials: int | None = 10,
         *,
         distribution_strategy: str | tf.distribute.Strategy | None = None,
         executions_per_trial: int = 1,
@@ -85,6 +85,8 @@ class Tuner(BaseTuner):
             raise ValueError(
                 f"Tuner: `executions_per_trial` must be an int >= 1, but got {executions_per_trial!r}"
             )
+        if isinstance(hypermodel, Oracle):  # KerasTuner's Tuner(oracle, hypermodel=...) order
+            kwargs["oracle"], hypermodel = hypermodel, kwargs.pop("hypermodel", None)
         self.hypermodel = None if hypermodel is None else get_hypermodel(hypermodel)
         self._strategy_setting = check_strategy(distribution_strategy)
         super().__init__(objective, max_trials, **kwargs)
@@ -105,6 +107,16 @@ class Tuner(BaseTuner):
         ``--workers``, whose workers each take one of those GPUs) must not do that.
         """
         return get_strategy(self._strategy_setting)
+
+    def _declared_space(self, oracle: Oracle) -> list[ParamSpec]:
+        if self.hypermodel is None or not hasattr(oracle, "grid_size"):
+            return super()._declared_space(oracle)
+        hp = HyperParameters(
+            declared=oracle.hyperparameters.space if oracle.hyperparameters is not None else ()
+        )
+        self.hypermodel.declare_hyperparameters(hp)
+        fresh_session()
+        return hp.space
 
     # -- one trial --------------------------------------------------------------------------------
 
@@ -156,6 +168,68 @@ class Tuner(BaseTuner):
             keras.utils.set_random_seed(training_seed(self.seed, hp.values, execution))
         return self._build(hp)
 
+    def train_execution(
+        self,
+        hp: HyperParameters,
+        execution: int,
+        fit_args: Sequence[Any],
+        fit_kwargs: dict[str, Any],
+        *,
+        trial: Trial | None = None,
+        callbacks: Sequence[keras.callbacks.Callback] | None = None,
+    ) -> tuple[float, keras.Model, EpochTracker]:
+        """Builds, seeds and trains one model; returns its value, the model at its best epoch and
+        the tracker (best epoch, epochs run, history).
+
+        Args:
+            hp: The hyperparameters.
+            execution: Which execution of these values (it picks the training seed).
+            fit_args / fit_kwargs: For ``hypermodel.fit``.
+            trial: The running trial, for the pruner and the logs; ``None`` outside a search.
+            callbacks: The user's callbacks (copied for this execution).
+
+        Raises:
+            FailedTrialError: for a non-finite loss or when no objective value can be read.
+        """
+        model = self._seeded_build(hp, execution)
+        optuna_trial = trial.optuna_trial if trial is not None else None
+        tracker = EpochTracker(
+            self.objective,
+            optuna_trial,
+            report_to_pruner=self.executions_per_trial == 1 and trial is not None,
+        )
+        copies: list[keras.callbacks.Callback] = []
+        if trial is not None:
+            copies = copy_user_callbacks(
+                callbacks, trial.trial_id, execution, hp.values, self.objective
+            )
+            if self.tensorboard_dir is not None:
+                log_dir = trial_log_dir(
+                    self.tensorboard_dir,
+                    f"trial_{trial.number:04d}",
+                    execution,
+                    self.executions_per_trial,
+                )
+                copies += tensorboard_callbacks(log_dir, trial.trial_id, hp.values, self.objective)
+        result = self.hypermodel.fit(
+            hp, model, *fit_args, callbacks=[*copies, tracker], **fit_kwargs
+        )
+        if tracker.non_finite:
+            raise FailedTrialError(tracker.non_finite)
+        if tracker.best_value is not None:
+            value = tracker.best_value  # the epoch whose weights are kept
+            model.set_weights(tracker.best_weights)
+        else:
+            try:  # a custom fit that returns its value (a float, a dict) without logging it
+                value, _ = value_from_result(result, self.objective)
+            except FatalError:
+                if tracker.history:
+                    raise FatalError(tracker.missing_objective()) from None
+                raise
+        if not np.isfinite(value):
+            raise FailedTrialError(f"non-finite value of {self.objective.name}: {value}")
+        return float(value), model, tracker
+
     def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> float:
         """Trains ``executions_per_trial`` models for one trial and returns the mean of their values.
 
@@ -165,46 +239,18 @@ class Tuner(BaseTuner):
             FailedTrialError: for a non-finite loss or when no objective value can be read.
         """
         hp = trial.hyperparameters
-        optuna_trial = trial.optuna_trial
         user_callbacks = fit_kwargs.pop("callbacks", None)
         values: list[float] = []
         best: tuple[float, keras.Model, EpochTracker] | None = None
         for execution in range(self.executions_per_trial):
-            model = self._seeded_build(hp, execution)
-            tracker = EpochTracker(
-                self.objective, optuna_trial, report_to_pruner=self.executions_per_trial == 1
+            value, model, tracker = self.train_execution(
+                hp, execution, fit_args, fit_kwargs, trial=trial, callbacks=user_callbacks
             )
-            callbacks = copy_user_callbacks(
-                user_callbacks, trial.trial_id, execution, hp.values, self.objective
-            )
-            if self.tensorboard_dir is not None:
-                log_dir = trial_log_dir(
-                    self.tensorboard_dir,
-                    f"trial_{trial.number:04d}",
-                    execution,
-                    self.executions_per_trial,
-                )
-                callbacks += tensorboard_callbacks(
-                    log_dir, trial.trial_id, hp.values, self.objective
-                )
-            result = self.hypermodel.fit(
-                hp, model, *fit_args, callbacks=[*callbacks, tracker], **fit_kwargs
-            )
-            if tracker.non_finite:
-                raise FailedTrialError(tracker.non_finite)
-            value = value_from_result(result, self.objective)
-            if value is None:
-                value = tracker.best_value
-            if value is None or not np.isfinite(value):
-                raise FailedTrialError(
-                    f"no finite value of objective {self.objective.name!r} (got {value!r})"
-                )
             values.append(value)
             if best is None or self.objective.is_better(value, best[0]):
-                if tracker.best_weights is not None:
-                    model.set_weights(tracker.best_weights)
                 best = (value, model, tracker)
         _, model, tracker = best
+        optuna_trial = trial.optuna_trial
         if tracker.best_epoch is not None:
             optuna_trial.set_user_attr("best_epoch", tracker.best_epoch)
         optuna_trial.set_user_attr("epochs_run", tracker.epochs_run)
@@ -240,23 +286,33 @@ class Tuner(BaseTuner):
         return model
 
     def get_best_models(self, num_models: int = 1) -> list[keras.Model]:
-        """The best trials' models, best first, with their best-epoch weights."""
-        return [self.load_model(t) for t in self.oracle.get_best_trials(num_models)]
+        """The best COMPLETE trials' models, best first, with their best-epoch weights."""
+        return [self.load_model(t) for t in study_lib.best_trials(self.study, num_models)]
 
     def retrain_best(
-        self, *fit_args: Any, epochs: int, patience: int = 10, **fit_kwargs: Any
+        self,
+        *fit_args: Any,
+        epochs: int,
+        patience: int = 10,
+        hyperparameters: HyperParameters | None = None,
+        **fit_kwargs: Any,
     ) -> tuple[keras.Model, keras.callbacks.History]:
         """The spec's next step: retrains the best configuration from scratch for longer.
 
         Early stopping watches the objective with ``patience`` epochs and restores the best epoch's
         weights. Arguments are passed to ``hypermodel.fit`` as in :meth:`search`.
 
+        Args:
+            hyperparameters: The configuration to retrain (default: the best trial's).
+
         Returns:
             The retrained model and its history.
         """
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise ValueError(f"retrain_best: `epochs` must be an int >= 1, but got {epochs!r}")
-        best = self.get_best_hyperparameters(1)
+        best = (
+            [hyperparameters] if hyperparameters is not None else self.get_best_hyperparameters(1)
+        )
         if not best:
             raise FatalError(f"study {self.study_name!r} has no COMPLETE trial to retrain")
         hp = best[0]
@@ -283,7 +339,10 @@ class Tuner(BaseTuner):
             with self.distribution_strategy.scope():
                 self.hypermodel.declare_hyperparameters(hp)
             fresh_session()
-        return hp.space
+        if self.tune_new_entries or self.hyperparameters is None:
+            return hp.space
+        declared = {spec.name for spec in self.hyperparameters.space}
+        return [spec for spec in hp.space if spec.name in declared]
 
     def search_space_summary(self) -> None:
         """Prints the search space (KerasTuner format)."""

@@ -93,7 +93,7 @@ def test_a_name_asked_twice_returns_the_value_already_drawn_as_kerastuner_does()
         (lambda hp: hp.Float("a", 0.0, 1.0, default=2.0), "default"),
         (lambda hp: hp.Choice("a", []), "non-empty"),
         (lambda hp: hp.Choice("a", [1, 1]), "unique"),
-        (lambda hp: hp.Float("a", 0.1, 1.0, step=0.1, sampling="log"), "cannot be combined"),
+        (lambda hp: hp.Float("a", 0.1, 1.0, step=0.1, sampling="log"), "must be > 1 with sampling"),
         (lambda hp: hp.Choice("a", [1, "x"]), "one type"),
     ],
 )
@@ -111,7 +111,8 @@ def test_conditional_scope_activates_children_only_for_parent_values():
         width = hp.Int("width", 8, 16)
     assert model_type == "lstm" and units == 32 and width is None
     assert hp.values == {"model": "lstm", "units": 32}
-    assert hp.get("width") is None
+    with pytest.raises(ValueError, match="'width' is currently inactive"):
+        hp.get("width")  # declared, but its condition does not hold (KerasTuner)
     with pytest.raises(ValueError, match="must be declared before"):
         with hp.conditional_scope("unknown", [1]):
             pass
@@ -143,3 +144,23 @@ def test_recording_instance_returns_defaults_and_collects_space():
     assert hp.Choice("batch_size", [32, 64], default=64) == 64
     assert [d.name for d in hp.space] == ["units", "batch_size"]
     assert hp.space[0].keras_config()["step"] == 64 and hp.space[0].keras_kind == "Int"
+
+
+def test_log_sampling_with_a_step_is_a_geometric_grid_as_in_kerastuner():
+    study = _study()
+    seen = set()
+    for _ in range(12):
+        hp = HyperParameters(study.ask())
+        seen.add(hp.Int("batch_size", 2, 32, step=2, sampling="log"))
+    assert seen <= {2, 4, 8, 16, 32} and len(seen) > 2
+    assert HyperParameters().Float("lr", 0.001, 10, step=10, sampling="log") == 0.001
+    spec = HyperParameters().space  # nothing declared on a fresh instance
+    assert spec == []
+
+
+def test_values_is_the_live_dict_and_space_holds_kerastuner_classes():
+    hp = HyperParameters()
+    hp.values["units"] = 48  # set before the build: the declaration returns it (KerasTuner)
+    assert hp.Int("units", 8, 64, step=8) == 48
+    hp.Boolean("flag")
+    assert [type(p).__name__ for p in hp.space] == ["Int", "Boolean"]

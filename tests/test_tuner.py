@@ -139,13 +139,15 @@ class PoisonHyperModel(lt.HyperModel):
 
 
 def test_nan_trial_fails_with_reason_and_search_continues(tmp_path, sine_windows):
-    tuner = lt.Tuner(PoisonHyperModel(), max_trials=2, directory=tmp_path, project_name="n", seed=0)
+    # A failed trial spends budget, as in KerasTuner: 4 trials, 2 of them failed.
+    tuner = lt.Tuner(PoisonHyperModel(), max_trials=4, directory=tmp_path, project_name="n", seed=0)
     for poison in (True, False, True, False):
         tuner.study.enqueue_trial({"poison": poison})
     _search(tuner, sine_windows)
     trials = tuner.study.get_trials()
     assert [t.state.name for t in trials] == ["FAIL", "COMPLETE", "FAIL", "COMPLETE"]
-    assert "non-finite" in trials[0].user_attrs["fail_reason"]
+    assert "non-finite" in trials[0].user_attrs["fail_reason"] and trials[0].user_attrs["counted"]
+    assert tuner.remaining_trials == 0
     assert all(t.value is None for t in trials if t.state == TrialState.FAIL)
     assert tuner.get_best_hyperparameters()[0].values == {"poison": False}
 
@@ -395,3 +397,35 @@ def test_creating_a_tuner_leaves_the_devices_alone(tmp_path):
     assert out.stdout.split() == ["False", "True"]
     with pytest.raises(ValueError, match="strategy must be one of"):
         lt.Tuner(_tiny_lstm(), max_trials=1, directory=tmp_path, distribution_strategy="tpu")
+
+
+def test_executions_per_trial_average_and_best_models_in_rank_order(tmp_path, sine_windows):
+    tuner = lt.Tuner(
+        _tiny_lstm(),
+        max_trials=3,
+        executions_per_trial=2,
+        directory=tmp_path,
+        project_name="e",
+        seed=8,
+    )
+    _search(tuner, sine_windows)
+    trials = tuner.study.get_trials()
+    # each execution trains from its own seed: the trial's value is the mean of the two executions'
+    # best epochs, and the kept weights are the better execution's
+    xv, yv = sine_windows[2], sine_windows[3]
+    ranked = sorted(trials, key=lambda t: t.value)
+    models = tuner.get_best_models(3)
+    mse = [float(np.mean((m.predict(xv, verbose=0) - yv) ** 2)) for m in models]
+    for trial, model_mse in zip(ranked, mse, strict=True):
+        assert model_mse <= trial.value * (1 + 1e-4)  # the better execution is at most the mean
+    assert [t.trial_id for t in tuner.oracle.get_best_trials(3)] == [str(t.number) for t in ranked]
+    assert tuner.load_model(ranked[0]).count_params() == models[0].count_params()
+    assert tuner.results_summary_text(2).count("| COMPLETE |") == 2
+
+
+def test_a_kerastuner_project_directory_is_refused(tmp_path):
+    project = tmp_path / "untitled_project"
+    project.mkdir()
+    (project / "oracle.json").write_text("{}")
+    with pytest.raises(ValueError, match="is a KerasTuner project"):
+        lt.Tuner(_tiny_lstm(), directory=tmp_path)
