@@ -29,6 +29,8 @@ class RunOptions:
         strategy: ``auto``, ``default``, ``mirrored`` or ``one_device``.
         verbose: Keras ``fit`` verbosity (0 quiet, 1 progress bar, 2 one line per epoch).
         plots: Write PNG plots to ``<output_dir>/plots/`` (skipped with a warning without matplotlib).
+        artifact_store: ``--artifact_store``: a directory or ``s3://bucket/prefix`` (default the
+            config's ``study.artifact_store``, else ``<output_dir>/artifacts``).
         worker_index: 0 for the process that writes the run directory; ``k >= 1`` for worker ``k``
             of ``--workers``, which only runs trials and offsets the sampler's seed by ``k`` so that
             workers draw different values.
@@ -41,6 +43,7 @@ class RunOptions:
     strategy: str = "auto"
     verbose: int = 0
     plots: bool = True
+    artifact_store: str | None = None
     worker_index: int = 0
 
     @property
@@ -65,7 +68,10 @@ def open_backends(
     storage = None
     if options.storage is not None:
         storage = _open_storage(config, options)
-    location = artifacts.open_store(None, os.path.join(options.output_dir, "artifacts"))
+    location = artifacts.open_store(
+        options.artifact_store or config.study.artifact_store,
+        os.path.join(options.output_dir, "artifacts"),
+    )
     if storage is None:
         os.makedirs(options.output_dir, exist_ok=True)
         storage = _open_storage(config, options)

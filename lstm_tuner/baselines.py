@@ -35,6 +35,20 @@ LABELS = {
 MIN_SEASON_ACF = 0.3
 
 
+def anchor_lags(horizon: int, season_length: int | None = None) -> np.ndarray:
+    """How far back from a window's origin ``t`` each target step's reference value lies: 1 (the last
+    value) for every step, or with a season ``m``, ``m * (k // m + 1) - k`` for step ``k`` (the
+    value one season before the target, as the seasonal naive forecast takes it).
+
+    Returns:
+        int64 ``[horizon]``, each >= 1: step ``k``'s reference is ``y[t - lags[k]]``.
+    """
+    steps = np.arange(horizon)
+    if not season_length or season_length < 2:
+        return np.ones(horizon, dtype=np.int64)
+    return season_length * (steps // season_length + 1) - steps
+
+
 def detect_season(train: np.ndarray, max_lag: int | None = None) -> int | None:
     """The season length of a series, from its training split; ``None`` when it has none.
 
@@ -105,7 +119,7 @@ def forecast(
     if name == "seasonal_naive":
         if not season_length or season_length < 2:
             return None
-        back = origins[:, None] + steps - season_length * (steps // season_length + 1)
+        back = origins[:, None] - anchor_lags(horizon, season_length)
         return series[back] if back.min() >= 0 else None
     if name == "drift":
         span = np.maximum(origins - 1, 1)[:, None]

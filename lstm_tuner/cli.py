@@ -75,6 +75,22 @@ _VERBOSE = flags.DEFINE_integer(
 _NO_PLOTS = flags.DEFINE_boolean(
     "no_plots", False, "Write no PNG plots (for headless minimal installs without matplotlib)."
 )
+_ARTIFACT_STORE = flags.DEFINE_string(
+    "artifact_store",
+    None,
+    "Where trial weights and run results go: a directory (shared by the workers' hosts) or "
+    "s3://bucket/prefix; overrides study.artifact_store (default: <output_dir>/artifacts).",
+)
+
+# `lstm-tuner forecast`
+_MODEL = flags.DEFINE_string(
+    "model", None, "forecast: an export directory, or a run directory (export/final, best_trial)."
+)
+_CSV = flags.DEFINE_string("csv", None, "forecast: the CSV file with the model's columns.")
+_OUTPUT = flags.DEFINE_string("output", None, "forecast: write the CSV here (default: stdout).")
+_BACKTEST = flags.DEFINE_boolean(
+    "backtest", False, "forecast: also forecast every row one step ahead from the window before it."
+)
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
@@ -134,6 +150,7 @@ def main(argv: Sequence[str]) -> int:
         strategy=_STRATEGY.value,
         verbose=_VERBOSE.value,
         plots=not _NO_PLOTS.value,
+        artifact_store=_ARTIFACT_STORE.value,
         worker_index=_WORKER_INDEX.value,
     )
     try:
@@ -153,7 +170,7 @@ def main(argv: Sequence[str]) -> int:
     from lstm_tuner.run import run as run_job
 
     try:
-        tuner = make_tuner(config, options, data.num_features, storage, location)
+        tuner = make_tuner(config, options, data, storage, location)
         if _WORKERS.value > 1 and not _WORKER_INDEX.value:
             from lstm_tuner import workers
 
@@ -199,8 +216,31 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
+def forecast_main(argv: Sequence[str]) -> int:
+    """``lstm-tuner forecast --model DIR --csv FILE [--output OUT] [--backtest]``."""
+    del argv
+    for flag in (_MODEL, _CSV):
+        if not flag.value:
+            _fail(f"forecast: --{flag.name} is required")
+    from lstm_tuner.files import write_text_atomic
+    from lstm_tuner.forecast import forecast_csv
+
+    try:
+        text = forecast_csv(_MODEL.value, _CSV.value, backtest=_BACKTEST.value)
+    except (ConfigError, DataError) as e:
+        _fail(str(e))
+    if _OUTPUT.value:
+        write_text_atomic(_OUTPUT.value, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: the search, or ``lstm-tuner forecast``."""
+    if len(sys.argv) > 1 and sys.argv[1] == "forecast":
+        del sys.argv[1]
+        app.run(forecast_main, flags_parser=parse_flags)
     flags.mark_flag_as_required("config")
     app.run(main, flags_parser=parse_flags)
 

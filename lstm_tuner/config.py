@@ -33,6 +33,7 @@ from lstm_tuner.rules import (
     plain,
     positive_number_rule,
     short_repr,
+    single_character_rule,
     text_rule,
 )
 from lstm_tuner.search_space import DEFAULT_SEARCH_SPACE, ParamSpec, space_from_dict, space_to_dict
@@ -53,7 +54,9 @@ SAMPLERS: tuple[str, ...] = ("tpe", "random", "grid")
 PRUNERS: tuple[str, ...] = ("none", "median", "hyperband")
 DIRECTIONS: tuple[str, ...] = ("minimize", "maximize")
 STRATEGIES: tuple[str, ...] = ("auto", "default", "mirrored", "one_device")
-TARGET_TRANSFORMS: tuple[str, ...] = ("level", "delta")
+TARGET_TRANSFORMS: tuple[str, ...] = ("level", "delta", "seasonal_delta")
+DECIMAL_MARKS: tuple[str, ...] = (".", ",")
+THOUSANDS_SEPARATORS: tuple[str, ...] = (",", ".", " ", "'", "_")
 
 #: How often a running trial writes its heartbeat, and after how long without one it counts as dead.
 HEARTBEAT_INTERVAL_S = 30
@@ -114,12 +117,18 @@ class DataConfig:
         split: The chronological split.
         missing: ``"error"`` (default), ``"interpolate"`` or ``"drop"``.
         builtin: The built-in series' settings.
-        target_transform: ``"delta"`` (the model forecasts the change from the window's last value;
-            the default, chosen by the forecast benchmark in docs/benchmarks.md), ``"level"`` (the
-            value itself), or ``[level, delta]`` to search both as the hyperparameter
-            ``target_transform``.
+        target_transform: What the model forecasts: ``"level"`` (the value itself), ``"delta"``
+            (the change from the window's last value), ``"seasonal_delta"`` (the change from the
+            value one season before, i.e. from the seasonal naive forecast), ``"auto"`` (the
+            default, chosen by the forecast benchmark in docs/benchmarks.md: seasonal_delta when
+            the series has a season that fits in the window, else delta), or a list of them,
+            searched as the hyperparameter ``target_transform``.
         season_length: The season of the seasonal-naive baseline and of MASE, in steps; ``null``
             detects it from the training split; 1 means no season.
+        delimiter: The CSV file's field delimiter; ``null`` sniffs it from the header
+            (``, ; tab |``).
+        decimal: The numbers' decimal mark, ``"."`` or ``","``.
+        thousands: A thousands separator in the numbers (``"1,234.5"``), or ``null``.
     """
 
     source: str = _field(
@@ -137,11 +146,14 @@ class DataConfig:
     missing: str = _field("error", one_of_rule(MISSING_POLICIES))
     builtin: BuiltinConfig = _section(BuiltinConfig)
     target_transform: str | tuple[str, ...] = _field(
-        "delta", choice_or_list_rule(TARGET_TRANSFORMS)
+        "auto", choice_or_list_rule(("auto", *TARGET_TRANSFORMS))
     )
     season_length: int | None = _field(
         None, integer_rule(1, "must be an integer >= 1", nullable=True)
     )
+    delimiter: str | None = _field(None, single_character_rule)
+    decimal: str = _field(".", one_of_rule(DECIMAL_MARKS))
+    thousands: str | None = _field(None, one_of_rule(THOUSANDS_SEPARATORS, nullable=True))
 
     def problems(self) -> list[tuple[str, str, Any]]:
         found = []
@@ -156,6 +168,13 @@ class DataConfig:
         if self.time_column is not None and self.time_column in (self.target, *self.features):
             rule = "must differ from data.target and from every data.features"
             found.append(("time_column", rule, self.time_column))
+        if self.thousands is not None and self.thousands == self.decimal:
+            found.append(
+                ("thousands", f"must differ from data.decimal ({self.decimal!r})", self.thousands)
+            )
+        if self.delimiter is not None and self.delimiter in (self.decimal, self.thousands):
+            rule = "must differ from data.decimal and data.thousands"
+            found.append(("delimiter", rule, self.delimiter))
         if self.source == "builtin":
             if self.target != "value":
                 rule = "must be 'value' for the built-in series (or set data.csv)"
@@ -204,6 +223,12 @@ class StudyConfig:
         heartbeat_interval_s: How often a running trial writes its heartbeat to an RDB storage.
         grace_period_s: A RUNNING trial without a heartbeat for this long is failed by the next worker.
         max_retries: How many times such a trial (its worker died) is re-run with the same values.
+        reevaluate_top_k: After the search, train the best K configurations ``reevaluate_seeds``
+            times each and keep the one with the best mean (1: keep the best trial as it is).
+        reevaluate_seeds: Runs per re-evaluated configuration, the trial's own included.
+        artifact_store: Where trial weights and run results go: a directory (shared by every
+            worker's host, e.g. NFS) or ``s3://bucket/prefix``; default the run directory's
+            ``artifacts/``.
     """
 
     sampler: str = _field("tpe", one_of_rule(SAMPLERS))
@@ -220,6 +245,9 @@ class StudyConfig:
     )
     grace_period_s: int = _field(GRACE_PERIOD_S, integer_rule(1, "must be an integer >= 1"))
     max_retries: int = _field(MAX_RETRIES, integer_rule(0, "must be an integer >= 0"))
+    reevaluate_top_k: int = _field(1, integer_rule(1, "must be an integer >= 1"))
+    reevaluate_seeds: int = _field(3, integer_rule(2, "must be an integer >= 2"))
+    artifact_store: str | None = _field(None, text_rule(nullable=True))
 
     def problems(self) -> list[tuple[str, str, Any]]:
         if self.grace_period_s <= self.heartbeat_interval_s:

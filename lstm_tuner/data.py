@@ -14,13 +14,14 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from absl import logging
 
-from lstm_tuner.csv_file import read_csv
+from lstm_tuner.baselines import detect_season
+from lstm_tuner.csv_file import read_series
 from lstm_tuner.errors import DataError
 from lstm_tuner.input_pipeline import SplitWindows, Windows, split_windows
 from lstm_tuner.rules import check_positive_int
@@ -252,6 +253,31 @@ class Scaler:
         return cls(mean=np.asarray(data["mean"]), scale=np.asarray(data["scale"]))
 
 
+def check_learnable(source: str, train: np.ndarray, column_names: Sequence[str]) -> None:
+    """Refuses what cannot be scaled or learned, naming the source and the column.
+
+    Raises:
+        DataError: a column is constant over the training split (the target: nothing to learn; a
+            feature: it would be scaled by zero), or so large that its mean or spread overflows.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = train.mean(axis=0)
+        spread = train.std(axis=0)
+    for c, name in enumerate(column_names):
+        role = "data.target" if c == 0 else "data.features"
+        if not (np.isfinite(mean[c]) and np.isfinite(spread[c])):
+            raise DataError(
+                f"{source}: column {name!r} ({role}): values too large to scale (their mean or "
+                f"spread overflows; largest |value| {np.abs(train[:, c]).max():.3g}); rescale them"
+            )
+        if np.ptp(train[:, c]) == 0:
+            why = "there is nothing to learn" if c == 0 else "it would be scaled by zero"
+            raise DataError(
+                f"{source}: column {name!r} ({role}) is constant ({train[0, c]:g}) over the "
+                f"training split ({len(train)} rows): {why}"
+            )
+
+
 @dataclasses.dataclass(frozen=True)
 class SeriesData:
     """A loaded, split and scaled series, ready for training.
@@ -266,6 +292,9 @@ class SeriesData:
         column_names: The input columns, the target first.
         target_name: The target column.
         source: What was read, e.g. ``"builtin(num_points=4000, seed=0)"`` or the CSV path.
+        season_length: The target's season in steps (``data.season_length``, or detected from the
+            training split by :func:`lstm_tuner.baselines.detect_season`), ``None`` for none.
+        season_source: Where the season length comes from.
     """
 
     values: np.ndarray
@@ -275,6 +304,8 @@ class SeriesData:
     column_names: tuple[str, ...]
     target_name: str
     source: str
+    season_length: int | None = None
+    season_source: str = "detected from the training split"
 
     @property
     def train(self) -> Windows:
@@ -320,10 +351,18 @@ def load_data(config: DataConfig) -> SeriesData:
             raise DataError(
                 f"data.csv: a file path is required when data.source is 'csv', got {config.csv!r}"
             )
-        source = config.csv
-        values, column_names = read_csv(
-            config.csv, config.target, config.features, config.time_column, config.missing
+        series = read_series(
+            config.csv,
+            config.target,
+            config.features,
+            config.time_column,
+            config.missing,
+            delimiter=config.delimiter,
+            decimal=config.decimal,
+            thousands=config.thousands,
         )
+        values, column_names = series.values, series.columns
+        source = config.csv + series.format.describe()
     else:
         raise DataError(f"data.source must be 'builtin' or 'csv', got {config.source!r}")
 
@@ -342,6 +381,7 @@ def load_data(config: DataConfig) -> SeriesData:
                 f"{source}: split {name!r} has {len(part)} points, fewer than {rule} = "
                 f"{needed}; use a longer series, a smaller data.window_size or larger split fractions"
             )
+    check_learnable(source, train, column_names)
     scaler = Scaler.fit(train)
     boundaries = (len(train), len(train) + len(validation))
     windows = split_windows(
@@ -358,6 +398,12 @@ def load_data(config: DataConfig) -> SeriesData:
         len(test),
     )
     values.setflags(write=False)
+    if config.season_length is not None:
+        season, season_source = config.season_length, "data.season_length"
+        season = season if season > 1 else None
+    else:
+        season = detect_season(train[:, 0])
+        season_source = "detected from the training split"
     return SeriesData(
         values=values,
         boundaries=boundaries,
@@ -366,4 +412,6 @@ def load_data(config: DataConfig) -> SeriesData:
         column_names=tuple(column_names),
         target_name=column_names[0],
         source=source,
+        season_length=season,
+        season_source=season_source,
     )

@@ -18,7 +18,8 @@ from lstm_tuner import baselines
 from lstm_tuner.config import Config, config_to_dict
 from lstm_tuner.data import SeriesData
 from lstm_tuner.export import export_model
-from lstm_tuner.model import target_transform_of
+from lstm_tuner.hyperparameters import HyperParameters
+from lstm_tuner.model import season_of_model, target_transform_of
 from lstm_tuner.tuner import Tuner
 
 #: The model the verdict is about: the retrained one when there is one.
@@ -41,6 +42,7 @@ def export_trained(
             **metadata,
             "horizon": config.data.horizon,
             "target_transform": target_transform_of(model),
+            "season_length": season_of_model(model),
             "feature_names": list(data.column_names),
             "target_name": data.target_name,
             "time_column": config.data.time_column,
@@ -48,15 +50,6 @@ def export_trained(
             "config": config_to_dict(config),
         },
     )
-
-
-def season_of(data: SeriesData, config: Config) -> tuple[int | None, str]:
-    """The season length of the baselines and MASE, and where it comes from."""
-    if config.data.season_length is not None:
-        season = config.data.season_length
-        return (season if season > 1 else None), "data.season_length"
-    detected = baselines.detect_season(data.values[: data.boundaries[0], 0])
-    return detected, "detected from the training split"
 
 
 def evaluate_on_test(
@@ -73,7 +66,7 @@ def evaluate_on_test(
     actual = data.scaler.inverse_transform_target(y_test)
     series = data.values[:, 0]
     train_end = data.boundaries[0]
-    season, season_source = season_of(data, config)
+    season, season_source = data.season_length, data.season_source
     scale = baselines.mase_scale(series[:train_end], season)
     predictions = {
         name: data.scaler.inverse_transform_target(model.predict(x_test, verbose=0))
@@ -136,7 +129,12 @@ def verdict(test: dict[str, Any]) -> str:
 
 
 def retrain(
-    tuner: Tuner, data: SeriesData, config: Config, epochs: int, verbose: int = 0
+    tuner: Tuner,
+    data: SeriesData,
+    config: Config,
+    hp: HyperParameters,
+    epochs: int,
+    verbose: int = 0,
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Retrains the best configuration for up to ``epochs`` epochs with early stopping, saves its
     weights as ``retrained.weights.h5`` and exports it to ``export/final/``.
@@ -149,6 +147,7 @@ def retrain(
         validation_data=data.validation,
         epochs=epochs,
         patience=config.training.early_stopping_patience,
+        hyperparameters=hp,
         verbose=verbose,
     )
     model.save_weights(os.path.join(tuner.project_dir, "retrained.weights.h5"))
@@ -171,7 +170,7 @@ def retrain(
             config,
             {
                 "source": "retrained",
-                "hyperparameters": tuner.get_best_hyperparameters(1)[0].values,
+                "hyperparameters": hp.values,
                 "retrain_epochs": epochs,
                 "epochs_run": info["epochs_run"],
                 "validation_loss": info["best_validation_loss"],

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lstm_tuner.baselines import anchor_lags
 from lstm_tuner.errors import DataError
 from lstm_tuner.rules import check_positive_int
 
@@ -246,11 +247,13 @@ class Windows:
         # sliding_window_view puts the window axis last: [n, features, window] -> [n, window, features].
         return np.ascontiguousarray(x.transpose(0, 2, 1)), np.array(y)
 
-    def changes(self) -> np.ndarray:
-        """Each window's targets minus its last input target value, ``[num_windows, horizon]``."""
+    def changes(self, season_length: int | None = None) -> np.ndarray:
+        """Each window's targets minus their reference values (the last input target value, or with
+        a season the value one season before each target), ``[num_windows, horizon]``."""
         values = self.series.values[:, 0]
-        origins = self.origins
-        return values[origins[:, None] + np.arange(self.horizon)] - values[origins - 1][:, None]
+        origins = self.origins[:, None]
+        lags = anchor_lags(self.horizon, season_length)
+        return values[origins + np.arange(self.horizon)] - values[origins - lags]
 
     def last_values(self) -> np.ndarray:
         """The naive last-value forecast: each window's last target value, repeated ``horizon`` times.
@@ -394,8 +397,9 @@ def chronological_split(x: Any, y: Any, fraction: float) -> tuple[tuple[Any, Any
     return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
 
 
-def target_changes(x: Any, y: Any) -> np.ndarray:
-    """The training targets minus each window's last target value (feature 0), ``[n, horizon]``.
+def target_changes(x: Any, y: Any, season_length: int | None = None) -> np.ndarray:
+    """The training targets minus their reference values in each window (the last target value, or
+    the one a season before each target; feature 0), ``[n, horizon]``.
 
     Args:
         x: Windows, an array ``[n, window, features]`` (or ``[n, window]`` for one feature) or a
@@ -403,7 +407,7 @@ def target_changes(x: Any, y: Any) -> np.ndarray:
         y: Targets ``[n, horizon]`` (or ``[n]``) with an array ``x``.
     """
     if isinstance(x, Windows):
-        return x.changes()
+        return x.changes(season_length)
     if isinstance(x, np.ndarray):
         xs, ys = x, np.asarray(y)
     else:
@@ -411,6 +415,7 @@ def target_changes(x: Any, y: Any) -> np.ndarray:
         pairs = list(x.as_numpy_iterator())
         join = np.concatenate if is_batched_dataset(x) else np.stack
         xs, ys = join([a for a, _ in pairs]), join([b for _, b in pairs])
-    last = xs[:, -1] if xs.ndim == 2 else xs[:, -1, 0]
+    target = xs if xs.ndim == 2 else xs[:, :, 0]
     ys = ys.reshape(len(ys), -1)
-    return ys - last[:, None]
+    lags = anchor_lags(ys.shape[1], season_length)
+    return ys - target[:, target.shape[1] - lags]

@@ -21,7 +21,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from lstm_tuner.config import LOSSES, OPTIMIZERS, TARGET_TRANSFORMS, DataConfig
+from lstm_tuner.baselines import anchor_lags
+from lstm_tuner.config import LOSSES, OPTIMIZERS, TARGET_TRANSFORMS
 from lstm_tuner.hypermodel import HyperModel
 from lstm_tuner.hyperparameters import HyperParameters
 from lstm_tuner.input_pipeline import batched, chronological_split, target_changes
@@ -33,24 +34,32 @@ from lstm_tuner.search_space import (
     suggest_all,
 )
 
-#: The default transform, chosen from the forecast benchmark (docs/benchmarks.md).
-DEFAULT_TARGET_TRANSFORM = DataConfig().target_transform
-
 
 @keras.saving.register_keras_serializable(package="lstm_tuner")
 class DeltaToLevel(keras.layers.Layer):
-    """``window[:, -1, 0] + change * scale + offset``: a forecast of the change, back to a level.
+    """``reference + change * scale + offset``: a forecast of the change, back to a level.
 
+    The reference of target step ``k`` is the window's last target value (``delta``), or with a
+    ``season_length`` the target value one season before step ``k`` (``seasonal_delta``: the seasonal
+    naive forecast), taken from the window (see :func:`lstm_tuner.baselines.anchor_lags`).
     ``scale`` and ``offset`` (``[horizon]``, not trained) are the standard deviation and mean of the
-    training split's changes ``y[t+k] - y[t-1]`` (:meth:`adapt`); they are saved with the weights.
+    training split's changes from those references (:meth:`adapt`); they are saved with the weights.
     Feature 0 of the window must be the target, in the units of the forecast.
     """
 
-    def __init__(self, horizon: int, **kwargs: Any) -> None:
+    def __init__(self, horizon: int, season_length: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.horizon = int(horizon)
+        self.season_length = None if season_length is None else int(season_length)
 
     def build(self, input_shape: Any) -> None:
+        window_size = int(input_shape[0][1])
+        self.positions = window_size - anchor_lags(self.horizon, self.season_length)
+        if self.positions.min() < 0:
+            raise ValueError(
+                f"seasonal_delta: the window ({window_size} steps) must cover the season "
+                f"({self.season_length} steps)"
+            )
         self.scale = self.add_weight(
             shape=(self.horizon,), initializer="ones", trainable=False, name="scale"
         )
@@ -60,7 +69,8 @@ class DeltaToLevel(keras.layers.Layer):
 
     def call(self, inputs: Sequence[Any]) -> Any:
         window, change = inputs
-        return window[:, -1:, 0] + change * self.scale + self.offset
+        reference = keras.ops.take(window[:, :, 0], self.positions.tolist(), axis=1)
+        return reference + change * self.scale + self.offset
 
     def adapt(self, changes: np.ndarray) -> None:
         """Sets ``scale`` and ``offset`` from the training changes ``[windows, horizon]``."""
@@ -70,7 +80,11 @@ class DeltaToLevel(keras.layers.Layer):
         self.offset.assign(changes.mean(axis=0).astype("float32"))
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "horizon": self.horizon}
+        return {
+            **super().get_config(),
+            "horizon": self.horizon,
+            "season_length": self.season_length,
+        }
 
 
 def build_lstm_model(
@@ -86,6 +100,7 @@ def build_lstm_model(
     clipnorm: float | None = 1.0,
     loss: str = "mse",
     target_transform: str = "level",
+    season_length: int | None = None,
 ) -> keras.Model:
     """Builds and compiles the stacked-LSTM regressor.
 
@@ -120,9 +135,12 @@ def build_lstm_model(
             name=f"lstm_{i}",
         )(hidden)
         hidden = keras.layers.Dropout(dropout, name=f"dropout_{i}")(hidden)
-    if target_transform == "delta":
+    if target_transform in ("delta", "seasonal_delta"):
+        if target_transform == "seasonal_delta" and not season_length:
+            raise ValueError("target_transform 'seasonal_delta' needs a season_length")
+        season = season_length if target_transform == "seasonal_delta" else None
         change = keras.layers.Dense(horizon, kernel_initializer="zeros", name="change")(hidden)
-        output = DeltaToLevel(horizon, name="prediction")([window, change])
+        output = DeltaToLevel(horizon, season, name="prediction")([window, change])
     else:
         output = keras.layers.Dense(horizon, name="prediction")(hidden)
     model = keras.Model(window, output, name=f"lstm_regressor_{target_transform}")
@@ -133,9 +151,41 @@ def build_lstm_model(
     return model
 
 
+def resolve_target_transform(
+    setting: str | Sequence[str], season_length: int | None, window_size: int
+) -> str | tuple[str, ...]:
+    """``data.target_transform`` for a series: ``"auto"`` becomes ``"seasonal_delta"`` when the
+    series has a season that fits in the window, else ``"delta"``.
+
+    Raises:
+        ValueError: ``seasonal_delta`` is asked for and the season does not fit in the window.
+    """
+    fits = bool(season_length) and 2 <= season_length <= window_size
+    names = (setting,) if isinstance(setting, str) else tuple(setting)
+    names = tuple(("seasonal_delta" if fits else "delta") if n == "auto" else n for n in names)
+    if "seasonal_delta" in names and not fits:
+        raise ValueError(
+            f"data.target_transform: seasonal_delta needs a season of 2 to data.window_size = "
+            f"{window_size} steps, got {season_length!r} (set data.season_length)"
+        )
+    names = tuple(dict.fromkeys(names))
+    return names[0] if len(names) == 1 else names
+
+
+def season_of_model(model: keras.Model) -> int | None:
+    """The season a ``seasonal_delta`` model anchors to (``None`` for the others)."""
+    for layer in model.layers:
+        if isinstance(layer, DeltaToLevel):
+            return layer.season_length
+    return None
+
+
 def target_transform_of(model: keras.Model) -> str:
-    """``"delta"`` when the model adds its forecast to the last value, else ``"level"``."""
-    return "delta" if any(isinstance(layer, DeltaToLevel) for layer in model.layers) else "level"
+    """``"delta"`` or ``"seasonal_delta"`` when the model forecasts changes, else ``"level"``."""
+    for layer in model.layers:
+        if isinstance(layer, DeltaToLevel):
+            return "seasonal_delta" if layer.season_length else "delta"
+    return "level"
 
 
 class LSTMHyperModel(HyperModel):
@@ -150,8 +200,9 @@ class LSTMHyperModel(HyperModel):
         optimizer: ``"adam"`` (the spec), ``"adamw"``, ``"rmsprop"`` or ``"sgd"``.
         clipnorm: Gradient clipping by norm (the spec: 1.0).
         loss: ``"mse"`` (the spec), ``"mae"`` or ``"huber"``.
-        target_transform: ``"level"``, ``"delta"``, or both (searched as the categorical
-            hyperparameter ``target_transform``).
+        target_transform: ``"level"``, ``"delta"``, ``"seasonal_delta"``, or several of them
+            (searched as the categorical hyperparameter ``target_transform``).
+        season_length: The season of ``seasonal_delta`` (at most ``window_size``).
     """
 
     def __init__(
@@ -164,7 +215,8 @@ class LSTMHyperModel(HyperModel):
         optimizer: str = "adam",
         clipnorm: float | None = 1.0,
         loss: str = "mse",
-        target_transform: str | Sequence[str] = DEFAULT_TARGET_TRANSFORM,
+        target_transform: str | Sequence[str] = "delta",
+        season_length: int | None = None,
         name: str | None = None,
     ) -> None:
         super().__init__(name=name or "LSTMHyperModel")
@@ -189,7 +241,15 @@ class LSTMHyperModel(HyperModel):
                 f"LSTMHyperModel: `target_transform` must be one of {list(TARGET_TRANSFORMS)} or "
                 f"a list of them, but got {target_transform!r}"
             )
+        if "seasonal_delta" in transforms and not (
+            season_length and 2 <= season_length <= window_size
+        ):
+            raise ValueError(
+                "LSTMHyperModel: target_transform 'seasonal_delta' needs a season_length in "
+                f"[2, window_size={window_size}], but got {season_length!r}"
+            )
         self.target_transform = transforms
+        self.season_length = season_length
         self.optimizer = optimizer
         self.clipnorm = clipnorm
         self.loss = loss
@@ -219,6 +279,7 @@ class LSTMHyperModel(HyperModel):
             clipnorm=self.clipnorm,
             loss=self.loss,
             target_transform=values[TARGET_TRANSFORM],
+            season_length=self.season_length,
         )
 
     def fit(
@@ -249,7 +310,7 @@ class LSTMHyperModel(HyperModel):
         batch_size = int(hp.get("batch_size")) if "batch_size" in hp else int(default_batch)
         for layer in model.layers:
             if isinstance(layer, DeltaToLevel):
-                layer.adapt(target_changes(x, y))
+                layer.adapt(target_changes(x, y, layer.season_length))
         batch = dict(batch_size=batch_size, num_features=self.num_features)
         train = batched(x, y, training=True, seed=shuffle_seed, **batch)
         val = None
@@ -265,7 +326,6 @@ class LSTMHyperModel(HyperModel):
 
 
 __all__ = [
-    "DEFAULT_TARGET_TRANSFORM",
     "DeltaToLevel",
     "LSTMHyperModel",
     "build_lstm_model",

@@ -88,13 +88,21 @@ def positive_number_rule(nullable: bool = False) -> Callable[[Any], Any]:
     return check
 
 
-def one_of_rule(choices: Sequence[str]) -> Callable[[Any], Any]:
-    def check(value: Any) -> str:
+def one_of_rule(choices: Sequence[str], nullable: bool = False) -> Callable[[Any], Any]:
+    def check(value: Any) -> str | None:
+        if value is None and nullable:
+            return None
         if not isinstance(value, str) or value not in choices:
-            raise RuleBroken(f"must be one of {list(choices)}")
+            raise RuleBroken(f"must be one of {list(choices)}" + (" or null" if nullable else ""))
         return value
 
     return check
+
+
+def single_character_rule(value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or len(value) != 1 or value in "\r\n\"'"):
+        raise RuleBroken("must be one character (e.g. ',', ';', '\\t', '|') or null")
+    return value
 
 
 def text_rule(nullable: bool = False) -> Callable[[Any], Any]:

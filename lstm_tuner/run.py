@@ -27,14 +27,17 @@ from lstm_tuner import artifacts, forecast_plots, plots
 from lstm_tuner import study as study_lib
 from lstm_tuner.analysis import Importance, param_importances
 from lstm_tuner.backends import RunOptions, open_backends
+from lstm_tuner.baselines import detect_season
 from lstm_tuner.config import Config
 from lstm_tuner.data import SeriesData, load_data
 from lstm_tuner.errors import ConfigError, FatalError
 from lstm_tuner.evaluation import evaluate_on_test, export_trained, retrain, verdict
 from lstm_tuner.files import write_json_atomic, write_text_atomic
-from lstm_tuner.model import LSTMHyperModel
+from lstm_tuner.hyperparameters import HyperParameters
+from lstm_tuner.model import LSTMHyperModel, resolve_target_transform
 from lstm_tuner.objective import Objective
 from lstm_tuner.report import trials_csv
+from lstm_tuner.selection import select_trial
 from lstm_tuner.summary import RunInfo, summary_markdown
 from lstm_tuner.tuner import Tuner, grid_of
 
@@ -53,8 +56,31 @@ class RunResult:
     summary: str
 
 
-def make_hypermodel(config: Config, num_features: int) -> LSTMHyperModel:
-    """The LSTM hypermodel described by the config."""
+def model_season(config: Config, data: SeriesData) -> int | None:
+    """The season a ``seasonal_delta`` model anchors to: the series' season when it fits in the
+    window; else, unless ``data.season_length`` is set, the best one that does (hourly data: the
+    day, when the week is longer than the window)."""
+    season = data.season_length
+    window = config.data.window_size
+    if season and season > window and config.data.season_length is None:
+        season = detect_season(data.values[: data.boundaries[0], 0], max_lag=window)
+    return season
+
+
+def make_hypermodel(
+    config: Config, num_features: int, season_length: int | None = None
+) -> LSTMHyperModel:
+    """The LSTM hypermodel described by the config, for a series with this (model) season.
+
+    Raises:
+        ConfigError: ``data.target_transform`` cannot be used with this series.
+    """
+    try:
+        transform = resolve_target_transform(
+            config.data.target_transform, season_length, config.data.window_size
+        )
+    except ValueError as e:
+        raise ConfigError(f"{config.path}: {e}") from None
     return LSTMHyperModel(
         window_size=config.data.window_size,
         num_features=num_features,
@@ -63,19 +89,20 @@ def make_hypermodel(config: Config, num_features: int) -> LSTMHyperModel:
         optimizer=config.training.optimizer,
         clipnorm=config.training.clipnorm,
         loss=config.training.loss,
-        target_transform=config.data.target_transform,
+        target_transform=transform,
+        season_length=season_length,
     )
 
 
 def make_tuner(
     config: Config,
     options: RunOptions,
-    num_features: int,
+    data: SeriesData,
     storage: optuna.storages.BaseStorage,
     location: artifacts.ArtifactLocation,
 ) -> Tuner:
-    """The tuner for a config: sampler, pruner, storage, artifact store and study as configured."""
-    hypermodel = make_hypermodel(config, num_features)
+    """The tuner for a config and its data: sampler, pruner, storage, artifact store and study."""
+    hypermodel = make_hypermodel(config, data.num_features, model_season(config, data))
     grid = None
     if config.study.sampler == "grid":
         try:
@@ -128,7 +155,7 @@ def run(
     if data is None:
         data = load_data(config.data)
     if tuner is None:
-        tuner = make_tuner(config, options, data.num_features, *open_backends(config, options))
+        tuner = make_tuner(config, options, data, *open_backends(config, options))
     logging.info(
         "Data: %s; windows train/validation/test = %d/%d/%d; window_size=%d horizon=%d features=%s",
         data.source,
@@ -139,23 +166,27 @@ def run(
         config.data.horizon,
         list(data.column_names),
     )
-    tuner.search(
-        data.train,
-        validation_data=data.validation,
-        epochs=config.training.epochs,
-        verbose=options.verbose,
+    fit_kwargs = dict(
+        validation_data=data.validation, epochs=config.training.epochs, verbose=options.verbose
     )
+    tuner.search(data.train, **fit_kwargs)
     finished = study_lib.count_finished(tuner.study)
     logging.info("%d of %d trials complete", finished, config.study.n_trials)
     output_dir = tuner.project_dir
     if options.worker_index:
         return RunResult(output_dir, finished, config.study.n_trials, None, None, {}, None, "")
-    best = study_lib.best_trials(tuner.study, 1)
+    selection = select_trial(
+        tuner,
+        config.study.reevaluate_top_k,
+        config.study.reevaluate_seeds,
+        (data.train,),
+        fit_kwargs,
+    )
     best_params: dict[str, Any] = {}
     evaluation = None
     importance = None
-    if best:
-        trial = best[0]
+    if selection is not None:
+        trial = selection.trial
         best_params = study_lib.trial_hyperparameters(trial)
         write_json_atomic(
             os.path.join(output_dir, "best_params.json"),
@@ -165,6 +196,8 @@ def run(
                 "objective": config.study.objective,
                 "value": trial.value,
                 "params": best_params,
+                "selected_by": selection.by,
+                **({"reevaluation": selection.candidates} if selection.candidates else {}),
             },
         )
         # One load of the best trial's model serves the export and the test-set comparison.
@@ -192,7 +225,12 @@ def run(
         retraining = None
         if config.training.retrain_epochs:
             models["retrained"], retraining = retrain(
-                tuner, data, config, config.training.retrain_epochs, options.verbose
+                tuner,
+                data,
+                config,
+                HyperParameters.from_values(best_params),
+                config.training.retrain_epochs,
+                options.verbose,
             )
         test = evaluate_on_test(models, data, config)
         evaluation = {"verdict": verdict(test), "test": test, "retraining": retraining}
@@ -200,7 +238,7 @@ def run(
         importance = param_importances(tuner.study)
     write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(tuner.study))
     plot_files: list[str] = []
-    if options.plots and best and plots.check_available():
+    if options.plots and selection and plots.check_available():
         plot_files = write_plots(tuner, config, data, evaluation, importance)
     summary = summary_markdown(
         tuner.study,
@@ -208,14 +246,21 @@ def run(
         evaluation,
         importance=importance,
         plot_files=plot_files,
+        selection=None
+        if selection is None
+        else {
+            "trial": selection.trial.number,
+            "by": selection.by,
+            "candidates": selection.candidates,
+        },
     )
     write_text_atomic(os.path.join(output_dir, "summary.md"), summary)
     return RunResult(
         output_dir=output_dir,
         finished_trials=finished,
         n_trials=config.study.n_trials,
-        best_trial=best[0].number if best else None,
-        best_value=best[0].value if best else None,
+        best_trial=selection.trial.number if selection else None,
+        best_value=selection.trial.value if selection else None,
         best_params=best_params,
         evaluation=evaluation,
         summary=summary,

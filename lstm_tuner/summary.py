@@ -116,6 +116,23 @@ def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list
     return lines
 
 
+def format_selection(selection: dict[str, Any], objective: str) -> list[str]:
+    """The re-evaluation of the top trials, as markdown lines."""
+    rows = [
+        [number, ", ".join(f"{v:.4g}" for v in c["values"]), c["mean"], c["std"]]
+        for number, c in selection["candidates"].items()
+    ]
+    return [
+        "## Selection",
+        "",
+        f"Exported and retrained: trial {selection['trial']}, the {selection['by']} "
+        f"(study.reevaluate_top_k); each configuration's {objective} per run:",
+        "",
+        markdown_table(["trial", f"{objective} per run", "mean", "std"], rows),
+        "",
+    ]
+
+
 def summary_markdown(
     study: optuna.Study,
     info: RunInfo,
@@ -123,6 +140,7 @@ def summary_markdown(
     *,
     importance: Importance | None = None,
     plot_files: Sequence[str] = (),
+    selection: dict[str, Any] | None = None,
 ) -> str:
     """The run's ``summary.md``: what ran, the trials, the best configuration and how to read it.
 
@@ -174,6 +192,8 @@ def summary_markdown(
             format_edge_warnings(edge_warnings(study), markdown=True),
             "",
         ]
+    if selection and selection.get("candidates"):
+        lines += format_selection(selection, info.objective)
     names = [os.path.basename(p) for p in plot_files]
     search_plots = [n for n in names if n not in _EVALUATION_PLOTS]
     if search_plots:

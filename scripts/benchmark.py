@@ -32,7 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # for `bench` when loaded by path
 
 from absl import app, flags, logging  # noqa: E402
-from bench import common, overhead, pipeline, report, search  # noqa: E402
+from bench import common, forecast, overhead, pipeline, report, search  # noqa: E402
 from bench.search import check_methods  # noqa: E402
 
 _QUICK = flags.DEFINE_bool("quick", False, "A run of a few minutes on 2 CPU cores.")
@@ -54,12 +54,20 @@ flags.register_validator(
     "unknown method (see METHODS in scripts/benchmark.py)",
 )
 _SECTIONS = flags.DEFINE_list(
-    "sections", None, "Run only these sections (overhead, pipeline, search); default all."
+    "sections", None, "Run only these sections (overhead, pipeline, search, forecast); default all."
+)
+_FORECAST_SERIES = flags.DEFINE_list(
+    "forecast_series",
+    None,
+    "forecast: the public series (default: the mode's); see bench/public_series.py.",
+)
+_FORECAST_CSV = flags.DEFINE_string(
+    "forecast_csv", None, "forecast: also a CSV file with columns time,value."
 )
 flags.register_validator(
     "sections",
     lambda names: set(names or ()) <= set(SECTIONS),
-    "sections are overhead, pipeline and search",
+    "sections are overhead, pipeline, search and forecast",
 )
 _PIPELINE_CHILD = flags.DEFINE_enum(
     "pipeline_child", None, ["gather", "materialized"], "Internal: measure one pipeline's memory."
@@ -68,7 +76,7 @@ _PIPELINE_POINTS = flags.DEFINE_integer("pipeline_points", 5_000_000, "Internal:
 _PIPELINE_WINDOW = flags.DEFINE_integer("pipeline_window", 100, "Internal: window size.")
 
 #: What --sections selects; ``search`` also measures the memory across trials and the pruning.
-SECTIONS = ("overhead", "pipeline", "search")
+SECTIONS = ("overhead", "pipeline", "search", "forecast")
 
 
 def main(argv: Sequence[str]) -> None:
@@ -117,10 +125,16 @@ def main(argv: Sequence[str]) -> None:
         results["search"], results["memory"] = found, memory
         results["pruning"] = search.pruning_section(found)
 
+    def run_forecast() -> None:
+        results["forecast"] = forecast.bench_forecast(
+            settings, _FORECAST_SERIES.value, _FIRST_SEED.value, _FORECAST_CSV.value
+        )
+
     for name, step in (
         ("overhead", run_overhead),
         ("pipeline", run_pipeline),
         ("search", run_search),
+        ("forecast", run_forecast),
     ):
         if name in sections:
             steps.append((name, step))

@@ -96,7 +96,7 @@ def _rebuilt_model(run_dir: Path, export_name: str, weights: Path):
 
     meta = json.loads((run_dir / "export" / export_name / "metadata.json").read_text())
     config = load_config(run_dir.parent.parent / "tiny.yaml")
-    model = make_hypermodel(config, num_features=2).build(
+    model = make_hypermodel(config, 2, meta["season_length"]).build(
         HyperParameters.from_values(meta["hyperparameters"])
     )
     model.optimizer.build(model.trainable_variables)  # the weights file holds its state too
@@ -182,6 +182,8 @@ def test_end_to_end_search_export_and_resume(workdir: Path):
     assert "3 of 3 trials complete" in again.stdout
     assert len((run_dir / "trials.csv").read_text().splitlines()) == 4  # nothing trained again
 
+    check_forecast_command(workdir, run_dir, raw)
+
     # an artifact store that lost the weights the study records: one line naming it, exit code 1
     for path in (run_dir / "artifacts").iterdir():
         path.unlink()
@@ -260,6 +262,55 @@ def verdict_of(test: dict) -> str:
     return verdict(test)
 
 
+def check_forecast_command(workdir: Path, run_dir: Path, raw: np.ndarray) -> None:
+    """`lstm-tuner forecast` on the run's export: next value and backtest, in original units."""
+    import tensorflow as tf
+
+    proc = run_cli(
+        workdir,
+        "forecast",
+        "--model",
+        str(run_dir),
+        "--csv",
+        "series.csv",
+        "--backtest",
+        "--output",
+        "forecast.csv",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = (workdir / "forecast.csv").read_text().splitlines()
+    assert lines[0] == "kind,t,step,load_forecast,load"
+    rows = [line.split(",") for line in lines[1:]]
+    backtest = [r for r in rows if r[0] == "backtest"]
+    forecast = [r for r in rows if r[0] == "forecast"]
+    # every row with 8 rows before it, in time order, with its actual value; then t = 300
+    assert [int(r[1]) for r in backtest] == list(range(8, 300))
+    np.testing.assert_allclose([float(r[4]) for r in backtest], raw[8:, 0], rtol=1e-6)
+    assert forecast == [["forecast", "300", "1", forecast[0][3], ""]]
+    serve = tf.saved_model.load(str(run_dir / "export" / "best_trial")).signatures[
+        "serving_default"
+    ]
+    windows = np.stack([raw[t - 8 : t] for t in range(8, 301)]).astype(np.float32)
+    served = serve(window=tf.constant(windows))["prediction"].numpy()[:, 0]
+    np.testing.assert_allclose([float(r[3]) for r in backtest], served[:-1], rtol=1e-5)
+    assert float(forecast[0][3]) == pytest.approx(float(served[-1]), rel=1e-5)
+
+    # bad input: the same one-line errors as the search, nothing written
+    (workdir / "no_temp.csv").write_text("t,load\n" + "".join(f"{i},{i}\n" for i in range(20)))
+    (workdir / "short.csv").write_text("t,load,temp\n" + "".join(f"{i},{i},1\n" for i in range(5)))
+    (workdir / "text.csv").write_text("t,load,temp\n0,1,2\n1,x,2\n")
+    for name, match in (
+        ("no_temp.csv", "column 'temp' (data.features): not found"),
+        ("short.csv", "has 5 rows, fewer than the model's window_size = 8"),
+        ("text.csv", "column 'load': non-numeric value 'x' at row 3"),
+    ):
+        before = set(os.listdir(workdir))
+        bad = run_cli(
+            workdir, "forecast", "--model", str(run_dir), "--csv", name, "--output", "o.csv"
+        )
+        _assert_bad_input(bad, workdir, before, match)
+
+
 # -- bad input: one line on stderr, exit code 2, nothing written ------------------------------------
 
 BAD_CONFIGS = {
@@ -280,6 +331,11 @@ BAD_CONFIGS = {
     "split sum": ("data:\n  split: {train: 0.5, validation: 0.2, test: 0.2}\n", "data.split"),
     "split <= 0": ("data:\n  split: {train: 1.0, validation: 0.0, test: 0.0}\n", "data.split"),
     "yaml syntax": ("training: [epochs: 3\n", "YAML"),
+    "number written as text": (
+        "search_space:\n  lr: {type: float, low: '1e-4', high: 5e-3, log: true}\n",
+        "search_space.lr.low: must be a finite number, got '1e-4'",
+    ),
+    "delimiter": ("data:\n  delimiter: ';;'\n", "data.delimiter: must be one character"),
 }
 
 DATA_CASES = {
@@ -295,6 +351,33 @@ DATA_CASES = {
         "data:\n  csv: s.csv\n  target: load\n",
         "load,x\n1,1\n,2\nNA,3\n",
         "missing",
+    ),
+    "constant target": (
+        "data:\n  csv: s.csv\n  target: load\n  window_size: 4\n",
+        "load\n" + "7\n" * 60,
+        "column 'load' (data.target) is constant (7) over the training split (42 rows): there is "
+        "nothing to learn",
+    ),
+    "constant feature": (
+        "data:\n  csv: s.csv\n  target: load\n  features: [f]\n  window_size: 4\n",
+        "load,f\n" + "".join(f"{i % 5},3\n" for i in range(60)),
+        "column 'f' (data.features) is constant (3) over the training split (42 rows): it would be "
+        "scaled by zero",
+    ),
+    "overflowing values": (
+        "data:\n  csv: s.csv\n  target: load\n  window_size: 4\n",
+        "load\n" + "".join(f"{(1 + i % 3) * 5e307}\n" for i in range(60)),
+        "column 'load' (data.target): values too large to scale (their mean or spread overflows",
+    ),
+    "not utf-8": (
+        "data:\n  csv: s.csv\n  target: load\n",
+        "load,é\n1,2\n".encode("latin-1"),
+        "not UTF-8 text and no UTF-8/UTF-16 byte-order mark (byte 0xE9 at offset 5)",
+    ),
+    "thousands without data.thousands": (
+        "data:\n  csv: s.csv\n  target: load\n",
+        'load\n"1,234.5"\n',
+        "column 'load': non-numeric value '1,234.5' at row 2",
     ),
     "too short": (
         "data:\n  csv: s.csv\n  target: load\n  window_size: 80\n",
@@ -329,7 +412,9 @@ def test_bad_config_exits_2_with_one_line(tmp_path: Path, case: str):
 def test_bad_data_exits_2_with_one_line(tmp_path: Path, case: str):
     text, csv_text, match = DATA_CASES[case]
     (tmp_path / "c.yaml").write_text(text)
-    if csv_text is not None:
+    if isinstance(csv_text, bytes):
+        (tmp_path / "s.csv").write_bytes(csv_text)
+    elif csv_text is not None:
         (tmp_path / "s.csv").write_text(csv_text)
     before = set(os.listdir(tmp_path))
     proc = run_cli(tmp_path, "--config", "c.yaml", "--study-name", "x")

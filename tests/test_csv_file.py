@@ -199,3 +199,71 @@ def test_read_csv_rejects_unknown_missing_policy(tmp_path: Path) -> None:
         DataError, match="data.missing must be one of 'error', 'interpolate', 'drop', got 'zero'"
     ):
         read_csv(write_csv(tmp_path, "y\n1\n"), "y", missing="zero")
+
+
+# --- files as people have them: delimiters, encodings, number formats --------------------------
+
+PLAIN = "t,load,temp\n0,10.5,1\n1,11.25,2\n2,1234.5,3\n"
+
+
+@pytest.mark.parametrize(
+    "name, data, options, described",
+    [
+        ("semicolon", PLAIN.replace(",", ";").encode(), {}, "delimiter ';'"),
+        ("tab", PLAIN.replace(",", "\t").encode(), {}, "delimiter '\\t'"),
+        ("pipe", PLAIN.replace(",", "|").encode(), {}, "delimiter '|'"),
+        ("given delimiter", PLAIN.replace(",", ";").encode(), {"delimiter": ";"}, "delimiter ';'"),
+        ("utf-8 bom", PLAIN.encode("utf-8-sig"), {}, ""),
+        ("utf-16 le", PLAIN.encode("utf-16"), {}, "UTF-16"),
+        ("utf-16 be", b"\xfe\xff" + PLAIN.encode("utf-16-be"), {}, "UTF-16"),
+        (
+            "decimal comma",
+            PLAIN.replace(",", ";").replace(".", ",").encode(),
+            {"decimal": ","},
+            "delimiter ';', decimal ','",
+        ),
+        (
+            "thousands",
+            b't,load,temp\n0,10.5,1\n1,11.25,2\n2,"1,234.5",3\n',
+            {"thousands": ","},
+            "thousands ','",
+        ),
+        (
+            "european",
+            b"t;load;temp\n0;10,5;1\n1;11,25;2\n2;1.234,5;3\n",
+            {"decimal": ",", "thousands": "."},
+            "delimiter ';', decimal ',', thousands '.'",
+        ),
+    ],
+)
+def test_files_as_people_have_them_read_as_the_plain_file(tmp_path, name, data, options, described):
+    from lstm_tuner.csv_file import read_series
+
+    plain = read_series(write_csv(tmp_path, PLAIN, "plain.csv"), "load", ["temp"], "t")
+    path = tmp_path / "other.csv"
+    path.write_bytes(data)
+    other = read_series(path, "load", ["temp"], "t", **options)
+    np.testing.assert_array_equal(other.values, plain.values)
+    assert other.times == plain.times == ["0", "1", "2"]
+    assert other.format.describe() == (f" ({described})" if described else "")
+
+
+def test_numbers_with_separators_are_refused_unless_the_format_says_so(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(b't,load\n0,"1,234.5"\n')
+    with pytest.raises(DataError, match="non-numeric value '1,234.5' at row 2"):
+        read_csv(path, "load")
+    path.write_bytes(b"t;load\n0;2,5\n")
+    with pytest.raises(DataError, match="non-numeric value '2,5' at row 2"):
+        read_csv(path, "load")
+
+
+def test_an_encoding_without_a_bom_is_refused_with_its_byte(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("t,välue\n0,1\n".encode("latin-1"))
+    with pytest.raises(DataError) as info:
+        read_csv(path, "välue")
+    assert str(info.value) == (
+        f"{path}: cannot read CSV file: not UTF-8 text and no UTF-8/UTF-16 byte-order mark "
+        "(byte 0xE4 at offset 3); save it as UTF-8"
+    )

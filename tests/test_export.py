@@ -39,25 +39,38 @@ def _serve(path, windows: np.ndarray) -> np.ndarray:
     return signature(window=tf.constant(windows))["prediction"].numpy()
 
 
-def test_delta_export_adds_the_last_raw_value_back_inside_the_graph(tmp_path):
+@pytest.mark.parametrize(
+    "transform, season, reference_positions",
+    [("delta", None, [11, 11, 11]), ("seasonal_delta", 4, [8, 9, 10])],
+)
+def test_delta_export_adds_the_raw_reference_back_inside_the_graph(
+    tmp_path, transform, season, reference_positions
+):
     model = build_lstm_model(
-        12, 2, horizon=3, hidden_size=8, num_layers=1, target_transform="delta"
+        12,
+        2,
+        horizon=3,
+        hidden_size=8,
+        num_layers=1,
+        target_transform=transform,
+        season_length=season,
     )
     rng = np.random.default_rng(0)
     change = model.get_layer("change")
     change.set_weights([rng.normal(size=w.shape) for w in change.get_weights()])  # a real forecast
     model.get_layer("prediction").adapt(rng.normal(0.2, 0.7, size=(100, 3)))
     meta = _export(model, tmp_path / "delta")
-    assert meta["target_transform"] == "delta"
+    assert meta["target_transform"] == transform
 
     windows = _raw_windows()
     served = _serve(tmp_path / "delta", windows)
-    # by hand: the change head's output on scaled windows, unscaled, plus each window's last value
+    # by hand: the change head's output on scaled windows, unscaled, plus each target's reference
+    # (the window's last raw value, or the raw value one season before the target)
     head = keras.Model(model.input, model.get_layer("change").output)
     z = head.predict(((windows - MEAN) / SCALE).astype(np.float32), verbose=0)
     layer = model.get_layer("prediction")
     change_raw = (z * layer.scale.numpy() + layer.offset.numpy()) * SCALE[0]
-    expected = windows[:, -1, 0][:, None] + change_raw
+    expected = windows[:, reference_positions, 0] + change_raw
     assert served.shape == (9, 3)
     np.testing.assert_allclose(served, expected, rtol=1e-5, atol=1e-4)
     # a window shifted by a constant shifts the delta forecast by the same constant

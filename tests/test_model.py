@@ -152,6 +152,36 @@ def test_delta_forecasts_a_linear_trend_exactly_after_a_short_training():
     assert (layer.scale.numpy() < 1e-6).all()
 
 
+def test_seasonal_delta_forecasts_a_pure_season_exactly_after_a_short_training():
+    from lstm_tuner.input_pipeline import split_windows
+
+    t = np.arange(360)
+    series = (50 + 7 * np.sin(2 * np.pi * t / 6) + 2 * np.cos(2 * np.pi * t / 3))[:, None]
+    mean, std = series[:250].mean(), series[:250].std()
+    windows = split_windows((series - mean) / std, (250, 300), window_size=12, horizon=4)
+    hm = LSTMHyperModel(12, 1, horizon=4, target_transform="seasonal_delta", season_length=6)
+    hp = HyperParameters.from_values(TINY_VALUES)
+    model = hm.build(hp)
+    hm.fit(hp, model, windows.train, validation_data=windows.validation, epochs=2, verbose=0)
+    x, y = windows.test.arrays()
+    np.testing.assert_allclose(model.predict(x, verbose=0) * std + mean, y * std + mean, atol=1e-4)
+    # the reference of step k is one season back: window positions 6, 7, 8, 9 of 12
+    np.testing.assert_array_equal(model.get_layer("prediction").positions, [6, 7, 8, 9])
+    with pytest.raises(ValueError, match="season_length in \\[2, window_size=4\\]"):
+        LSTMHyperModel(4, 1, target_transform="seasonal_delta", season_length=6)
+
+
+def test_auto_picks_seasonal_delta_only_for_a_season_that_fits_the_window():
+    from lstm_tuner.model import resolve_target_transform
+
+    assert resolve_target_transform("auto", 12, 24) == "seasonal_delta"
+    assert resolve_target_transform("auto", 48, 24) == "delta"
+    assert resolve_target_transform("auto", None, 24) == "delta"
+    assert resolve_target_transform(["level", "auto"], 12, 24) == ("level", "seasonal_delta")
+    with pytest.raises(ValueError, match="seasonal_delta needs a season"):
+        resolve_target_transform("seasonal_delta", None, 24)
+
+
 def test_delta_statistics_come_from_the_training_changes_of_arrays_windows_and_datasets():
     from lstm_tuner.input_pipeline import Windows, target_changes
 
@@ -165,6 +195,10 @@ def test_delta_statistics_come_from_the_training_changes_of_arrays_windows_and_d
     dataset = tf.data.Dataset.from_tensor_slices((x, y))
     np.testing.assert_allclose(target_changes(dataset, None), by_hand, rtol=1e-5)
     np.testing.assert_allclose(target_changes(dataset.batch(7), None), by_hand, rtol=1e-5)
+    # with a season of 3 steps, each target's reference is the value one season before it
+    seasonal = np.stack([values[t : t + 2, 0] - values[t - 3 : t - 1, 0] for t in range(5, 59)])
+    np.testing.assert_allclose(windows.changes(3), seasonal, rtol=1e-5)
+    np.testing.assert_allclose(target_changes(x, y, 3), seasonal, rtol=1e-5)
 
 
 def test_both_transforms_are_searched_as_a_categorical_hyperparameter():

@@ -25,6 +25,21 @@ BASE_MODE: dict[str, Any] = dict(
     seeds=5,
     space="spec",
     methods=["default", "random", "median", "hyperband", "kt_random", "kt_bayes"],
+    forecast_series=[
+        "co2_mauna_loa",
+        "us_electricity",
+        "air_passengers",
+        "taylor_electricity",
+        "sunspots_monthly",
+        "google_stock",
+        "nile",
+    ],
+    forecast_seeds=3,
+    forecast_transforms=["level", "delta", "seasonal_delta"],
+    retrain_epochs=50,
+    patience=10,
+    reevaluate_top_k=3,
+    reevaluate_seeds=3,
 )
 MODE_OVERRIDES: dict[str, dict[str, Any]] = {
     "full": {},
@@ -37,6 +52,14 @@ MODE_OVERRIDES: dict[str, dict[str, Any]] = {
         seeds=3,
         space="narrow",
         methods=["default", "random", "median", "kt_random"],
+        forecast_series=[
+            "co2_mauna_loa",
+            "us_electricity",
+            "air_passengers",
+            "sunspots_monthly",
+            "google_stock",
+            "nile",
+        ],
     ),
     "smoke": dict(
         overhead_repeats=1,
@@ -51,6 +74,11 @@ MODE_OVERRIDES: dict[str, dict[str, Any]] = {
         seeds=1,
         space="tiny",
         methods=["default", "random", "median", "kt_random"],
+        forecast_series=["nile"],
+        forecast_seeds=1,
+        retrain_epochs=2,
+        patience=1,
+        reevaluate_top_k=1,
     ),
 }
 

