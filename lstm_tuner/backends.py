@@ -34,6 +34,7 @@ class RunOptions:
         worker_index: 0 for the process that writes the run directory; ``k >= 1`` for worker ``k``
             of ``--workers``, which only runs trials and offsets the sampler's seed by ``k`` so that
             workers draw different values.
+        progress: Show each model's training as it runs (the CLI does).
     """
 
     study_name: str
@@ -45,6 +46,7 @@ class RunOptions:
     plots: bool = True
     artifact_store: str | None = None
     worker_index: int = 0
+    progress: bool = False
 
     @property
     def storage_url(self) -> str:

@@ -52,11 +52,13 @@ def anchor_lags(horizon: int, season_length: int | None = None) -> np.ndarray:
 def detect_season(train: np.ndarray, max_lag: int | None = None) -> int | None:
     """The season length of a series, from its training split; ``None`` when it has none.
 
-    Candidates are the lags (up to ``max_lag``, default a third of the series and at most 2,000) at
-    which the autocorrelation of the first differences reaches :data:`MIN_SEASON_ACF` and the 95%
-    band of white noise (``2 / sqrt(n)``); differencing removes trends, stochastic ones included,
-    which would otherwise make every lag look correlated. Of those, the season is the one whose
-    seasonal naive forecast fits the detrended split best (the shortest within 2% of the best): in
+    Candidates are the lags (up to ``max_lag``, default a third of the series and at most 2,000),
+    after the autocorrelation of the first differences has first fallen to zero, at which it comes
+    back to :data:`MIN_SEASON_ACF` and above the 95% band of white noise (``2 / sqrt(n)``).
+    Differencing removes trends, stochastic ones included, which would otherwise make every lag
+    look correlated; waiting for the fall sets aside the few steps over which a smooth series'
+    differences stay alike. Of those, the season is the one whose
+    seasonal naive forecast fits the detrended split best (or the shortest of its divisors within 15% of its fit): in
     half-hourly demand, say, the weekly season beats the daily one, whose autocorrelation is higher.
 
     Args:
@@ -74,7 +76,11 @@ def detect_season(train: np.ndarray, max_lag: int | None = None) -> int | None:
     spectrum = np.fft.rfft(centered, size)
     acf = np.fft.irfft(spectrum * np.conj(spectrum), size)[: max_lag + 2]
     acf = acf / acf[0]
-    lags = np.arange(2, max_lag + 1)
+    # A season is a return of the correlation after it has died out: the lags before the first
+    # one at which it is <= 0 (a smooth series' differences stay alike over a few steps) are none.
+    nonpositive = np.flatnonzero(acf[1 : max_lag + 1] <= 0)
+    first = int(nonpositive[0]) + 2 if len(nonpositive) else max_lag + 1
+    lags = np.arange(max(2, first), max_lag + 1)
     peaks = lags[acf[lags] >= max(MIN_SEASON_ACF, 2 / np.sqrt(n))]
     if not len(peaks):
         return None
@@ -83,8 +89,12 @@ def detect_season(train: np.ndarray, max_lag: int | None = None) -> int | None:
     level = train - np.polyval(np.polyfit(steps, train, 1), steps)
     start = int(peaks.max())
     fit = np.array([np.mean(np.abs(level[start:] - level[start - m : -m])) for m in peaks])
-    tolerance = 0.02 * fit.min() + 1e-9 * np.std(level)  # exact seasons fit to rounding noise
-    return int(peaks[fit <= fit.min() + tolerance].min())
+    # Multiples of the season fit as well, up to sampling noise: of the best lag and its divisors,
+    # the shortest within 15% of the best fit is the season.
+    best = int(peaks[np.argmin(fit)])
+    tolerance = 0.15 * fit.min() + 1e-9 * np.std(level)
+    close = (fit <= fit.min() + tolerance) & (best % peaks == 0)
+    return int(peaks[close].min())
 
 
 def forecast(

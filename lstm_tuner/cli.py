@@ -9,6 +9,7 @@ is created. The data is loaded once and the storage opened once, then handed to 
 
 from __future__ import annotations
 
+import contextlib
 import logging as std_logging
 import os
 import signal
@@ -17,8 +18,12 @@ from collections.abc import Sequence
 
 from absl import app, flags, logging
 
+from lstm_tuner import console
 from lstm_tuner.config import STRATEGIES
 from lstm_tuner.errors import ConfigError, DataError, FatalError
+
+# Before anything imports TensorFlow: its C++ start-up notes stay out unless the user set the level.
+_FILTER_TF_NOISE = console.quiet_tensorflow_by_default()
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -152,6 +157,7 @@ def main(argv: Sequence[str]) -> int:
         plots=not _NO_PLOTS.value,
         artifact_store=_ARTIFACT_STORE.value,
         worker_index=_WORKER_INDEX.value,
+        progress=True,
     )
     try:
         storage, location = open_backends(config, options)
@@ -161,6 +167,7 @@ def main(argv: Sequence[str]) -> int:
     logging.set_verbosity(logging.INFO)
     # TensorFlow logs SavedModel-writing details at INFO through the same handler; keep them out.
     std_logging.getLogger("tensorflow").setLevel(std_logging.WARNING)
+    logging.info(console.start_tensorflow(_FILTER_TF_NOISE))
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # our per-trial lines replace Optuna's
@@ -226,7 +233,8 @@ def forecast_main(argv: Sequence[str]) -> int:
     from lstm_tuner.forecast import forecast_csv
 
     try:
-        text = forecast_csv(_MODEL.value, _CSV.value, backtest=_BACKTEST.value)
+        with console.filtered_stderr() if _FILTER_TF_NOISE else contextlib.nullcontext():
+            text = forecast_csv(_MODEL.value, _CSV.value, backtest=_BACKTEST.value)
     except (ConfigError, DataError) as e:
         _fail(str(e))
     if _OUTPUT.value:
@@ -238,6 +246,14 @@ def forecast_main(argv: Sequence[str]) -> int:
 
 def run() -> None:
     """Console-script entry point: the search, or ``lstm-tuner forecast``."""
+    from lstm_tuner import __version__
+
+    if "--version" in sys.argv[1:]:
+        print(f"lstm-tuner {__version__}")
+        sys.exit(0)
+    if "--helpshort" in sys.argv[1:] or "--help" in sys.argv[1:] or "-h" in sys.argv[1:]:
+        print(console.short_help(flags.FLAGS, __version__))
+        sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "forecast":
         del sys.argv[1]
         app.run(forecast_main, flags_parser=parse_flags)

@@ -20,6 +20,7 @@ from lstm_tuner.data import SeriesData
 from lstm_tuner.export import export_model
 from lstm_tuner.hyperparameters import HyperParameters
 from lstm_tuner.model import season_of_model, target_transform_of
+from lstm_tuner.progress import TrainingProgress
 from lstm_tuner.tuner import Tuner
 
 #: The model the verdict is about: the retrained one when there is one.
@@ -142,6 +143,7 @@ def retrain(
     Returns:
         The model and what happened: epochs run, the best epoch and its validation loss, the curves.
     """
+    shown = [] if verbose or not tuner.progress else [TrainingProgress("retraining")]
     model, history = tuner.retrain_best(
         data.train,
         validation_data=data.validation,
@@ -149,6 +151,7 @@ def retrain(
         patience=config.training.early_stopping_patience,
         hyperparameters=hp,
         verbose=verbose,
+        callbacks=shown,
     )
     model.save_weights(os.path.join(tuner.project_dir, "retrained.weights.h5"))
     curve = [float(v) for v in history.history.get(config.study.objective, [])]

@@ -131,6 +131,7 @@ def make_tuner(
         distribution_strategy=options.strategy,
         tensorboard_dir=os.path.join(output_dir, "tensorboard"),
         artifact_store=location,
+        progress=options.progress,
     )
 
 

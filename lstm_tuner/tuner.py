@@ -64,6 +64,9 @@ class Tuner(BaseTuner):
         optimizer / loss / metrics: Compile every model with these (KerasTuner's arguments, for a
             hypermodel that does not compile its models).
         max_model_size: Fail a trial whose model has more parameters than this.
+        progress: Show each model's training as it runs (see :mod:`lstm_tuner.progress`): a live
+            line on a terminal, one log line per epoch otherwise; off when Keras's own ``verbose``
+            output is on.
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class Tuner(BaseTuner):
         loss: Any = None,
         metrics: Any = None,
         max_model_size: int | None = None,
+        progress: bool = False,
         **kwargs: Any,
     ) -> None:
         if not is_int(executions_per_trial) or executions_per_trial < 1:
@@ -95,6 +99,7 @@ class Tuner(BaseTuner):
             k: v for k, v in (("optimizer", optimizer), ("loss", loss), ("metrics", metrics)) if v
         }
         self.max_model_size = max_model_size
+        self.progress = progress
         # None (after one warning) when the tensorboard package is missing: the search goes on.
         self.tensorboard_dir = check_tensorboard_dir(tensorboard_dir)
 
@@ -211,8 +216,12 @@ class Tuner(BaseTuner):
                     self.executions_per_trial,
                 )
                 copies += tensorboard_callbacks(log_dir, trial.trial_id, hp.values, self.objective)
+        shown = []
+        if self.progress and not fit_kwargs.get("verbose") and self._progress is not None:
+            number = trial.number if trial is not None else "re-run"
+            shown = [self._progress.trial_callback(number)]
         result = self.hypermodel.fit(
-            hp, model, *fit_args, callbacks=[*copies, tracker], **fit_kwargs
+            hp, model, *fit_args, callbacks=[*copies, tracker, *shown], **fit_kwargs
         )
         if tracker.non_finite:
             raise FailedTrialError(tracker.non_finite)
