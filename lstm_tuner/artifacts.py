@@ -117,7 +117,22 @@ def _probe(location: ArtifactLocation) -> None:
         ) from None
 
 
-def bind_store(study: optuna.Study, location: ArtifactLocation) -> None:
+def check_store(
+    storage: optuna.storages.BaseStorage, study_name: str, location: ArtifactLocation
+) -> None:
+    """Refuses, before anything runs, a store other than the one an existing study records.
+
+    Raises:
+        ConfigError: the study keeps its artifacts elsewhere.
+    """
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:
+        return  # a new study: it will record this store
+    bind_store(study, location, record=False)
+
+
+def bind_store(study: optuna.Study, location: ArtifactLocation, record: bool = True) -> None:
     """Records the study's store, or refuses a process that brings another one.
 
     Raises:
@@ -125,7 +140,8 @@ def bind_store(study: optuna.Study, location: ArtifactLocation) -> None:
     """
     recorded = study.user_attrs.get(STORE_ATTR)
     if recorded is None:
-        study.set_user_attr(STORE_ATTR, location.url)
+        if record:
+            study.set_user_attr(STORE_ATTR, location.url)
     elif recorded != location.url:
         raise ConfigError(
             f"--artifact_store: study {study.study_name!r} keeps its artifacts in {recorded}, "

@@ -74,6 +74,8 @@ def open_backends(
         options.artifact_store or config.study.artifact_store,
         os.path.join(options.output_dir, "artifacts"),
     )
+    if storage is not None and not options.overwrite:
+        artifacts.check_store(storage, options.study_name, location)
     if storage is None:
         os.makedirs(options.output_dir, exist_ok=True)
         storage = _open_storage(config, options)

@@ -70,8 +70,9 @@ _WORKERS = flags.DEFINE_integer(
 _WORKER_INDEX = flags.DEFINE_integer(
     "worker_index",
     0,
-    "Internal, set by --workers: run trials only, as worker k (offsets the sampler's seed by k); the "
-    "process that started the workers writes the run directory.",
+    "Run trials only, as worker k >= 1 of a study shared with other processes or hosts (offsets the "
+    "sampler's seed by k so that workers draw different values); a later run without it writes "
+    "the export and the report. Set by --workers for local workers.",
     lower_bound=0,
 )
 _VERBOSE = flags.DEFINE_integer(

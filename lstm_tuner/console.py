@@ -108,7 +108,7 @@ class _LibraryInfo(std_logging.Filter):
 HELP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("What to search", ("config", "study_name", "n_trials", "seed", "override")),
     ("Where results go", ("output_dir", "storage", "artifact_store", "overwrite", "no_plots")),
-    ("How it runs", ("strategy", "workers", "verbose")),
+    ("How it runs", ("strategy", "workers", "worker_index", "verbose")),
     ("After the search", ("retrain_epochs",)),
     ("lstm-tuner forecast", ("model", "csv", "output", "backtest")),
 )

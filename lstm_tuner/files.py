@@ -35,3 +35,25 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def archive_dir(directory: str, path: str) -> str:
+    """Packs ``directory`` into the gzipped tar ``path`` (one file, for an artifact store), with
+    fixed times and owners so that the same files give the same bytes."""
+    import gzip
+    import tarfile
+
+    def normalized(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+        return info
+
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as zipped:
+        with tarfile.open(fileobj=zipped, mode="w") as tar:
+            for root, dirs, files in os.walk(directory):
+                dirs.sort()
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    tar.add(
+                        full, os.path.relpath(full, os.path.dirname(directory)), filter=normalized
+                    )
+    return path

@@ -32,7 +32,7 @@ from lstm_tuner.config import Config
 from lstm_tuner.data import SeriesData, load_data
 from lstm_tuner.errors import ConfigError, FatalError
 from lstm_tuner.evaluation import evaluate_on_test, export_trained, retrain, verdict
-from lstm_tuner.files import write_json_atomic, write_text_atomic
+from lstm_tuner.files import archive_dir, write_json_atomic, write_text_atomic
 from lstm_tuner.hyperparameters import HyperParameters
 from lstm_tuner.model import LSTMHyperModel, resolve_target_transform
 from lstm_tuner.objective import Objective
@@ -256,6 +256,7 @@ def run(
         },
     )
     write_text_atomic(os.path.join(output_dir, "summary.md"), summary)
+    publish_results(tuner, output_dir, plot_files)
     return RunResult(
         output_dir=output_dir,
         finished_trials=finished,
@@ -266,6 +267,36 @@ def run(
         evaluation=evaluation,
         summary=summary,
     )
+
+
+#: The run's results that are also uploaded to the study's artifact store.
+RESULT_FILES = ("summary.md", "best_params.json", "evaluation.json", "trials.csv")
+EXPORTS = ("best_trial", "final")
+
+
+def publish_results(tuner: Tuner, output_dir: str, plot_files: list[str]) -> list[str]:
+    """Uploads the run's results to the study's artifact store (unchanged files are not uploaded
+    again): summary.md, best_params.json, evaluation.json, trials.csv, the plots and each export as
+    one archive. Any host that opens the study then finds them, as optuna-dashboard does.
+
+    Returns:
+        The names uploaded or already there.
+    """
+    import tempfile
+
+    paths = [os.path.join(output_dir, name) for name in RESULT_FILES] + list(plot_files)
+    names = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in EXPORTS:
+            directory = os.path.join(output_dir, "export", name)
+            if os.path.isdir(directory):
+                paths.append(archive_dir(directory, os.path.join(tmp, f"export_{name}.tar.gz")))
+        for path in paths:
+            if os.path.isfile(path):
+                artifacts.upload_result(tuner.artifacts, tuner.study, path)
+                names.append(os.path.basename(path))
+    logging.info("Results in the artifact store %s: %s", tuner.artifacts.url, ", ".join(names))
+    return names
 
 
 def run_info(config: Config, options: RunOptions, data: SeriesData, tuner: Tuner) -> RunInfo:

@@ -16,7 +16,11 @@ Measures in one process (the pipeline memory in child processes, so that peaks d
 - ``memory``: process RSS after each trial of one search;
 - ``search``: the spec's 10-trial, 5-epoch search (or the mode's equivalent) per method and seed: best
   validation MSE, epochs trained, wall time; medians over seeds per method;
-- ``pruning``: the pruners' epochs and median best val MSE, relative to no pruning.
+- ``pruning``: the pruners' epochs and median best val MSE, relative to no pruning;
+- ``forecast``: tuned and retrained models against the free baselines on public series, per target
+  transform (``bench/forecast.py``);
+- ``storage``: connections per worker and call latencies of N simulated workers sharing one
+  PostgreSQL (``--storage_url``; skipped without one).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # for `bench` when loaded by path
 
 from absl import app, flags, logging  # noqa: E402
-from bench import common, forecast, overhead, pipeline, report, search  # noqa: E402
+from bench import common, forecast, overhead, pipeline, report, search, storage  # noqa: E402
 from bench.search import check_methods  # noqa: E402
 
 _QUICK = flags.DEFINE_bool("quick", False, "A run of a few minutes on 2 CPU cores.")
@@ -54,7 +58,9 @@ flags.register_validator(
     "unknown method (see METHODS in scripts/benchmark.py)",
 )
 _SECTIONS = flags.DEFINE_list(
-    "sections", None, "Run only these sections (overhead, pipeline, search, forecast); default all."
+    "sections",
+    None,
+    "Run only these sections (overhead, pipeline, search, forecast, storage); default all.",
 )
 _FORECAST_SERIES = flags.DEFINE_list(
     "forecast_series",
@@ -67,8 +73,18 @@ _FORECAST_CSV = flags.DEFINE_string(
 flags.register_validator(
     "sections",
     lambda names: set(names or ()) <= set(SECTIONS),
-    "sections are overhead, pipeline, search and forecast",
+    "sections are overhead, pipeline, search, forecast and storage",
 )
+_STORAGE_URL = flags.DEFINE_string(
+    "storage_url",
+    None,
+    "storage: a postgresql:// database the benchmark may load (its own studies).",
+)
+_STORAGE_CHILD = flags.DEFINE_string(
+    "storage_child", None, "Internal: run one simulated worker on this study of --storage_url."
+)
+_STORAGE_SECONDS = flags.DEFINE_float("storage_seconds", 10.0, "Internal: a child's duration.")
+_STORAGE_EPOCH_S = flags.DEFINE_float("storage_epoch_s", 0.2, "Internal: a child's epoch time.")
 _PIPELINE_CHILD = flags.DEFINE_enum(
     "pipeline_child", None, ["gather", "materialized"], "Internal: measure one pipeline's memory."
 )
@@ -76,7 +92,7 @@ _PIPELINE_POINTS = flags.DEFINE_integer("pipeline_points", 5_000_000, "Internal:
 _PIPELINE_WINDOW = flags.DEFINE_integer("pipeline_window", 100, "Internal: window size.")
 
 #: What --sections selects; ``search`` also measures the memory across trials and the pruning.
-SECTIONS = ("overhead", "pipeline", "search", "forecast")
+SECTIONS = ("overhead", "pipeline", "search", "forecast", "storage")
 
 
 def main(argv: Sequence[str]) -> None:
@@ -85,6 +101,15 @@ def main(argv: Sequence[str]) -> None:
     if _PIPELINE_CHILD.value:
         result = pipeline.pipeline_child(
             _PIPELINE_CHILD.value, _PIPELINE_POINTS.value, _PIPELINE_WINDOW.value
+        )
+        print(json.dumps(result))
+        return
+    if _STORAGE_CHILD.value:
+        result = storage.storage_child(
+            _STORAGE_URL.value,
+            _STORAGE_CHILD.value,
+            _STORAGE_SECONDS.value,
+            _STORAGE_EPOCH_S.value,
         )
         print(json.dumps(result))
         return
@@ -130,11 +155,15 @@ def main(argv: Sequence[str]) -> None:
             settings, _FORECAST_SERIES.value, _FIRST_SEED.value, _FORECAST_CSV.value
         )
 
+    def run_storage() -> None:
+        results["storage"] = storage.bench_storage(settings, _STORAGE_URL.value)
+
     for name, step in (
         ("overhead", run_overhead),
         ("pipeline", run_pipeline),
         ("search", run_search),
         ("forecast", run_forecast),
+        ("storage", run_storage),
     ):
         if name in sections:
             steps.append((name, step))

@@ -16,8 +16,10 @@ _SCRIPT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts", "b
 def test_smoke_run_writes_every_section(tmp_path):
     output = tmp_path / "benchmark.json"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    postgres = os.environ.get("LSTM_TUNER_TEST_POSTGRES_URL")
+    storage = [f"--storage_url={postgres}"] if postgres else []
     proc = subprocess.run(
-        [sys.executable, _SCRIPT, "--smoke", f"--output={output}"],
+        [sys.executable, _SCRIPT, "--smoke", f"--output={output}", *storage],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -26,7 +28,16 @@ def test_smoke_run_writes_every_section(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(output.read_text())
-    for section in ("environment", "overhead", "pipeline", "memory", "search", "pruning"):
+    for section in (
+        "environment",
+        "overhead",
+        "pipeline",
+        "memory",
+        "search",
+        "pruning",
+        "forecast",
+        "storage",
+    ):
         assert section in results, section
     assert results["environment"]["mode"] == "smoke"
     assert results["overhead"]["bare_fit_s"] > 0 and results["overhead"]["tuner_trial_s"] > 0
@@ -39,6 +50,15 @@ def test_smoke_run_writes_every_section(tmp_path):
         assert row["median_best_val_mse"] is not None and row["total_epochs"] > 0
     assert "| dataset | method | median best val MSE" in proc.stdout
     assert results["pruning"]["comparisons"], "median vs default was not compared"
+    assert results["forecast"]["summary"], results["forecast"]
+    if postgres:
+        levels = results["storage"]["levels"]
+        assert [lv["workers"] for lv in levels] == [1, 2]
+        for lv in levels:
+            assert lv["trials"] > 0 and lv["connections_per_worker"] >= 1
+            assert lv["latency_ms"]["trial_overhead"]["median"] > 0
+    else:
+        assert "skipped" in results["storage"]
 
 
 def _load_script():

@@ -138,4 +138,4 @@ def test_version_and_grouped_short_help(tmp_path: Path):
     assert positions == sorted(positions)
     for flag in ("--config", "--storage", "--artifact_store", "--workers", "--retrain_epochs"):
         assert flag in text
-    assert "--worker_index" not in text and "--pdb" not in text  # ours only, absl's in --helpfull
+    assert "--pdb" not in text and "--only_check_args" not in text  # absl's own: in --helpfull

@@ -40,6 +40,9 @@ BASE_MODE: dict[str, Any] = dict(
     patience=10,
     reevaluate_top_k=3,
     reevaluate_seeds=3,
+    storage_workers=[1, 8, 32],
+    storage_seconds=30.0,
+    storage_epoch_s=0.2,
 )
 MODE_OVERRIDES: dict[str, dict[str, Any]] = {
     "full": {},
@@ -60,6 +63,8 @@ MODE_OVERRIDES: dict[str, dict[str, Any]] = {
             "google_stock",
             "nile",
         ],
+        storage_workers=[1, 4, 16],
+        storage_seconds=20.0,
     ),
     "smoke": dict(
         overhead_repeats=1,
@@ -79,6 +84,8 @@ MODE_OVERRIDES: dict[str, dict[str, Any]] = {
         retrain_epochs=2,
         patience=1,
         reevaluate_top_k=1,
+        storage_workers=[1, 2],
+        storage_seconds=4.0,
     ),
 }
 

@@ -114,5 +114,27 @@ def markdown(results: dict[str, Any]) -> str:
         for name, reason in f["skipped"].items():
             lines.append(f"| {name} | skipped: {reason} | | | | | | |")
         lines.append("")
+    sg = results.get("storage")
+    if sg and sg.get("levels"):
+        lines += [
+            f"Storage: simulated workers on one PostgreSQL for {sg['seconds']:.0f} s each level "
+            "(latency ms, median / p95)",
+            "",
+            "| workers | connections per worker | trials | count budget | trial overhead | report |",
+            "|---|---|---|---|---|---|",
+        ]
+        for lv in sg["levels"]:
+            lat = lv["latency_ms"]
+            cells = " | ".join(
+                f"{_fmt(lat[k]['median'], 3)} / {_fmt(lat[k]['p95'], 3)}" if k in lat else "-"
+                for k in ("count_budget", "trial_overhead", "report")
+            )
+            lines.append(
+                f"| {lv['workers']} | {_fmt(lv['connections_per_worker'], 3)} | {lv['trials']} | "
+                f"{cells} |"
+            )
+        lines.append("")
+    elif sg:
+        lines += [f"Storage: skipped ({sg['skipped']})", ""]
     lines.append(f"Total wall time: {results['total_wall_s']:.0f} s")
     return "\n".join(lines)
