@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import optuna
 import pytest
+import tensorflow as tf
 from optuna.trial import TrialState
 from tensorflow.python.framework import ops as tf_ops
 from tensorflow.python.framework.func_graph import FuncGraph
@@ -150,6 +151,41 @@ def test_nan_trial_fails_with_reason_and_search_continues(tmp_path, sine_windows
     assert tuner.remaining_trials == 0
     assert all(t.value is None for t in trials if t.state == TrialState.FAIL)
     assert tuner.get_best_hyperparameters()[0].values == {"poison": False}
+
+
+class OutOfMemoryHyperModel(lt.HyperModel):
+    """Training runs out of accelerator memory when `huge` is chosen, as TensorFlow reports it."""
+
+    def build(self, hp):
+        hp.Boolean("huge")
+        model = keras.Sequential(
+            [keras.Input((8, 1)), keras.layers.Flatten(), keras.layers.Dense(1)]
+        )
+        model.compile("adam", "mse")
+        return model
+
+    def fit(self, hp, model, *args, **kwargs):
+        if hp.get("huge"):
+            raise tf.errors.ResourceExhaustedError(
+                None, None, "OOM when allocating tensor with shape[4096,4096,256]\nmore detail"
+            )
+        return model.fit(*args, **kwargs)
+
+
+def test_out_of_memory_fails_the_trial_with_its_reason_and_the_search_goes_on(
+    tmp_path, sine_windows
+):
+    tuner = lt.Tuner(
+        OutOfMemoryHyperModel(), max_trials=3, directory=tmp_path, project_name="m", seed=0
+    )
+    for huge in (True, False, False):
+        tuner.study.enqueue_trial({"huge": huge})
+    _search(tuner, sine_windows)
+    trials = tuner.study.get_trials()
+    assert [t.state.name for t in trials] == ["FAIL", "COMPLETE", "COMPLETE"]
+    reason = trials[0].user_attrs["fail_reason"]
+    assert reason == "out of memory: OOM when allocating tensor with shape[4096,4096,256]", reason
+    assert tuner.get_best_hyperparameters()[0].values == {"huge": False}
 
 
 def test_consecutive_failures_stop_the_search(tmp_path, sine_windows):
@@ -316,7 +352,18 @@ def test_get_best_models_after_restart(tmp_path, sine_windows):
     )
 
 
+class _RecordVariableTypes(keras.callbacks.Callback):
+    """Records the class of the model's variables when training starts (a class attribute: the tuner
+    trains with a copy of each callback)."""
+
+    seen: list[str] = []
+
+    def on_train_begin(self, logs=None):
+        _RecordVariableTypes.seen.extend(type(v.value).__name__ for v in self.model.weights)
+
+
 def test_mirrored_strategy_with_two_replicas(tmp_path, sine_windows):
+    _RecordVariableTypes.seen = []
     tuner = lt.Tuner(
         _tiny_lstm(),
         max_trials=1,
@@ -326,8 +373,13 @@ def test_mirrored_strategy_with_two_replicas(tmp_path, sine_windows):
         distribution_strategy="mirrored",
     )
     assert tuner.distribution_strategy.num_replicas_in_sync == 2
-    _search(tuner, sine_windows)
+    x, y, xv, yv = sine_windows
+    tuner.search(
+        x, y, validation_data=(xv, yv), epochs=1, verbose=0, callbacks=[_RecordVariableTypes()]
+    )
     assert _states(tuner) == ["COMPLETE"]
+    # the model was built in the strategy's scope: every weight is mirrored over the 2 replicas
+    assert _RecordVariableTypes.seen and set(_RecordVariableTypes.seen) == {"MirroredVariable"}
     model = tuner.get_best_models()[0]
     assert model.predict(sine_windows[2][:4], verbose=0).shape == (4, 1)
 

@@ -1,7 +1,5 @@
-"""Several real worker processes on one study, a real PostgreSQL, heartbeats, retries and signals.
-
-The PostgreSQL tests need ``LSTM_TUNER_TEST_POSTGRES_URL`` (``.ci/run`` starts a server on loopback with
-``.ci/postgres.sh`` and sets it); without it they are skipped, the SQLite ones still run.
+"""Several real worker processes on one machine's study (--workers, SQLite), heartbeats, retries and
+signals. Workers on several hosts with PostgreSQL and a shared artifact store: tests/test_cluster.py.
 """
 
 from __future__ import annotations
@@ -21,8 +19,6 @@ from test_cli import SCRIPT, TINY_CONFIG, run_cli, write_series_csv
 
 from lstm_tuner.study import sqlalchemy_url
 
-PG_URL = os.environ.get("LSTM_TUNER_TEST_POSTGRES_URL")
-
 pytestmark = pytest.mark.slow
 
 
@@ -33,14 +29,10 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def storage(request: pytest.FixtureRequest, workdir: Path) -> tuple[list[str], str, str]:
-    """(CLI flags, storage URL, study name) on a fresh study."""
+@pytest.fixture
+def storage(workdir: Path) -> tuple[list[str], str, str]:
+    """(CLI flags, storage URL, study name) on a fresh study in the run directory's SQLite file."""
     name = f"s{uuid.uuid4().hex[:10]}"
-    if request.param == "postgres":
-        if not PG_URL:
-            pytest.skip("LSTM_TUNER_TEST_POSTGRES_URL is not set (.ci/run starts a server)")
-        return ["--storage", PG_URL], PG_URL, name
     return [], f"sqlite:///{workdir / 'runs' / name / 'study.db'}", name
 
 
@@ -68,9 +60,20 @@ def _start(cwd: Path, *args: str) -> subprocess.Popen:
     )
 
 
+#: Heartbeats fast enough for a test: a killed worker's trial is stale after 3 s.
+FAST_HEARTBEATS = (
+    "--override",
+    "study.heartbeat_interval_s=1",
+    "--override",
+    "study.grace_period_s=3",
+)
+
+
 def _wait_for_running_trial(
-    url: str, name: str, proc: subprocess.Popen, timeout_s: float = 120
+    url: str, name: str, proc: subprocess.Popen, *, epochs_done: int = 0, timeout_s: float = 120
 ) -> int:
+    """The number of a running trial that has sampled its hyperparameters (it is building or
+    training then) and reported at least ``epochs_done`` epochs (1: it is inside ``fit``)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()[1][-2000:]
@@ -78,17 +81,18 @@ def _wait_for_running_trial(
             running = _load(url, name).get_trials(deepcopy=False, states=(TrialState.RUNNING,))
         except Exception:  # noqa: BLE001 - the storage or the study does not exist yet
             running = []
-        # a trial counts as started once it has sampled its hyperparameters (it is training then)
-        running = [t for t in running if len(t.params) == 5]
+        running = [
+            t for t in running if len(t.params) == 5 and len(t.intermediate_values) >= epochs_done
+        ]
         if running:
             return running[0].number
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError("no trial started in time")
 
 
 def test_workers_share_one_budget(workdir: Path, storage):
     flags, url, name = storage
-    n_trials, n_workers = (9, 3) if url.startswith("postgresql") else (4, 2)
+    n_trials, n_workers = 4, 2
     proc = run_cli(
         workdir,
         "--config",
@@ -109,18 +113,12 @@ def test_workers_share_one_budget(workdir: Path, storage):
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     assert len(complete) == n_trials
     _assert_numbers_contiguous(study)
-    workers = {t.user_attrs["worker"] for t in complete}
-    assert len(workers) == n_workers, workers
+    # every trial was run by one of the workers; which worker ran how many is up to the scheduler
+    # (one worker may finish them all while the other is still tracing its first model)
+    assert all(t.user_attrs["worker"] for t in complete)
+    assert not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    assert f"Started {n_workers} workers" in proc.stderr + proc.stdout
     assert f"{n_trials} of {n_trials} trials complete" in proc.stdout
-    if url.startswith("postgresql"):
-        password = url.split(":")[2].split("@")[0]
-        run_dir = workdir / "runs" / name
-        files = [path for path in run_dir.rglob("*") if path.is_file()]
-        assert len(files) > 10  # study outputs, exports, plots, TensorBoard events
-        for path in files:
-            assert password.encode() not in path.read_bytes(), path
-        assert password not in proc.stdout and password not in proc.stderr
-        assert "***" in (run_dir / "summary.md").read_text()
 
 
 def test_killed_worker_trial_is_failed_and_retried(workdir: Path, storage):
@@ -136,10 +134,7 @@ def test_killed_worker_trial_is_failed_and_retried(workdir: Path, storage):
         "3",
         "--override",
         "training.epochs=3",
-        "--override",
-        "study.heartbeat_interval_s=1",
-        "--override",
-        "study.grace_period_s=3",
+        *FAST_HEARTBEATS,
     ]
     victim = _start(workdir, *args)
     killed = _wait_for_running_trial(url, name, victim)
@@ -155,8 +150,9 @@ def test_killed_worker_trial_is_failed_and_retried(workdir: Path, storage):
     dead = trials[killed]
     assert dead.state == TrialState.FAIL
     # the next worker failed it once the heartbeat had been silent for the grace period
+    # (its last heartbeat came at most heartbeat_interval_s = 1 s before the kill), not earlier
     failed_after_s = dead.datetime_complete.timestamp() - killed_at
-    assert failed_after_s < 3 + 60, failed_after_s
+    assert 3 - 1 - 0.5 <= failed_after_s < 3 + 60, failed_after_s
     retries = [
         t
         for t in trials
@@ -181,11 +177,10 @@ def test_interrupt_leaves_no_running_trial_and_rerun_finishes(workdir: Path, sig
         "--n_trials",
         "2",
         "--override",
-        "training.epochs=3",
+        "training.epochs=20",
     ]
     proc = _start(workdir, *args)
-    _wait_for_running_trial(url, name, proc)
-    time.sleep(0.5)
+    _wait_for_running_trial(url, name, proc, epochs_done=1)
     proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr[-3000:]  # the CLI's exit code for an interrupted run
@@ -193,6 +188,7 @@ def test_interrupt_leaves_no_running_trial_and_rerun_finishes(workdir: Path, sig
     study = _load(url, name)
     assert not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     assert study.trials[0].state == TrialState.FAIL
+    assert 1 <= len(study.trials[0].intermediate_values) < 20  # stopped inside fit
     rerun = run_cli(workdir, *args)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert "2 of 2 trials complete" in rerun.stdout
