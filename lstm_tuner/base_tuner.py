@@ -23,93 +23,22 @@ import optuna
 from absl import logging
 from optuna.trial import TrialState
 
-from lstm_tuner import artifacts, report
+from lstm_tuner import artifacts, files, report
 from lstm_tuner import study as study_lib
 from lstm_tuner.config import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRIES
 from lstm_tuner.errors import (
     FailedTrialError,
     FatalError,
     FatalRuntimeError,
-    FatalTypeError,
-    FatalValueError,
 )
 from lstm_tuner.hyperparameters import HyperParameters
-from lstm_tuner.objective import DEFAULT_OBJECTIVE, Objective, get_objective
+from lstm_tuner.objective import DEFAULT_OBJECTIVE, Objective, get_objective, value_from_result
 from lstm_tuner.oracle import Oracle, Trial
 from lstm_tuner.progress import SearchProgress
 from lstm_tuner.rules import is_int
 from lstm_tuner.session import released_custom_gradients
 
 _WAIT_FOR_OTHER_WORKERS_S = 2.0
-
-
-def value_from_result(result: Any, objective: Objective) -> tuple[float, int | None]:
-    """The objective's value in what ``run_trial`` or ``HyperModel.fit`` returned, as KerasTuner reads
-    it, and the best epoch (counted from 0) when the result tells it.
-
-    A number is the value; a dict holds it under the objective's name; a ``History`` gives the best
-    epoch's value; a list (one result per execution) gives the mean of the values.
-
-    Raises:
-        FatalTypeError: for ``None`` or another type.
-        FatalValueError: for a dict without the objective.
-        FatalError: for a ``History`` without the objective.
-    """
-    if isinstance(result, (list, tuple)) and result:
-        read = [value_from_result(r, objective) for r in result]
-        steps = [step for _, step in read]
-        step = None if None in steps else int(np.mean(steps))
-        return float(np.mean([value for value, _ in read])), step
-    if isinstance(result, (int, float, np.floating, np.integer)) and not isinstance(result, bool):
-        return float(result), None
-    if result is None:
-        raise FatalTypeError(
-            "run_trial (or HyperModel.fit) returned None; did you forget to return the metrics?"
-        )
-    if isinstance(result, dict):
-        if objective.name not in result and objective == DEFAULT_OBJECTIVE:
-            raise FatalTypeError(
-                "with no objective given, run_trial (or HyperModel.fit) must return a float or a "
-                f"dict with the key 'default_objective', got keys {sorted(result)}; pass "
-                "objective=lt.Objective(name, direction)"
-            )
-        if objective.name not in result:
-            raise FatalValueError(
-                f"the dict returned by run_trial (or HyperModel.fit) must hold the objective "
-                f"{objective.name!r} as a key, got keys {sorted(result)}"
-            )
-        return float(result[objective.name]), None
-    history = getattr(result, "history", None)
-    if isinstance(history, dict):
-        name = objective.name
-        if objective == DEFAULT_OBJECTIVE and name not in history:
-            name = "val_loss" if "val_loss" in history else "loss"
-        values = [float(v) for v in history.get(name) or []]
-        if not values:
-            raise FatalError(
-                f"objective {objective.name!r} is not among the metrics that fit logs "
-                f"{sorted(history)}; pass validation data for 'val_*' objectives or choose one"
-            )
-        best = int(np.argmin(values) if objective.direction == "min" else np.argmax(values))
-        return values[best], best
-    raise FatalTypeError(
-        "run_trial (or HyperModel.fit) must return a float, a dict of metrics, a History or a "
-        f"list of those, got {type(result).__name__}"
-    )
-
-
-def _refuse_kerastuner_project(project_dir: str, storage: Any) -> None:
-    """A KerasTuner project directory (its ``oracle.json``) is not ours to read: say so.
-
-    Raises:
-        ValueError: ``project_dir`` holds KerasTuner's state and no lstm_tuner study.
-    """
-    ours = storage is not None or os.path.exists(os.path.join(project_dir, "study.db"))
-    if not ours and os.path.exists(os.path.join(project_dir, "oracle.json")):
-        raise ValueError(
-            f"{project_dir} is a KerasTuner project (oracle.json): lstm_tuner keeps its trials in "
-            "an Optuna storage and cannot read or resume it; use another directory or project_name"
-        )
 
 
 class BaseTuner:
@@ -214,7 +143,7 @@ class BaseTuner:
         self.project_name = project_name or "untitled_project"
         self.project_dir = os.path.join(self.directory, self.project_name)
         self.study_name = study_name or self.project_name
-        _refuse_kerastuner_project(self.project_dir, storage)
+        files.refuse_kerastuner_project(self.project_dir, storage)
         os.makedirs(self.project_dir, exist_ok=True)
         if storage is None:
             storage = "sqlite:///" + os.path.abspath(os.path.join(self.project_dir, "study.db"))

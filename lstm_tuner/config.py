@@ -15,15 +15,13 @@ the dotted key, the rule and the value received, e.g.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lstm_tuner.errors import ConfigError
 from lstm_tuner.rules import (
     MAX_SEED,
-    RuleBroken,
     choice_or_list_rule,
     flag_rule,
     integer_rule,
@@ -32,16 +30,20 @@ from lstm_tuner.rules import (
     path_rule,
     plain,
     positive_number_rule,
-    short_repr,
     single_character_rule,
     text_rule,
 )
-from lstm_tuner.search_space import DEFAULT_SEARCH_SPACE, ParamSpec, space_from_dict, space_to_dict
+from lstm_tuner.search_space import DEFAULT_SEARCH_SPACE, ParamSpec
+from lstm_tuner.space_config import space_from_dict, space_to_dict
 from lstm_tuner.yaml_loader import (
     apply_override,
     check_overrides_type,
+    load_section,
+    located_error,
     override_note,
     read_yaml_file,
+    rule_field,
+    section_field,
 )
 
 # -- the name lists ---------------------------------------------------------------------------------
@@ -64,14 +66,6 @@ GRACE_PERIOD_S = 120
 MAX_RETRIES = 2
 
 
-def _field(default: Any, check: Callable[[Any], Any], **metadata: Any) -> Any:
-    return dataclasses.field(default=default, metadata={"check": check, **metadata})
-
-
-def _section(cls: type) -> Any:
-    return dataclasses.field(default_factory=cls, metadata={"section": cls})
-
-
 _SEED = integer_rule(0, f"must be an integer in [0, {MAX_SEED}]", maximum=MAX_SEED)
 
 # -- the sections -----------------------------------------------------------------------------------
@@ -81,9 +75,9 @@ _SEED = integer_rule(0, f"must be an integer in [0, {MAX_SEED}]", maximum=MAX_SE
 class SplitConfig:
     """The chronological split of the series; the three fractions sum to 1."""
 
-    train: float = _field(0.7, positive_number_rule())
-    validation: float = _field(0.15, positive_number_rule())
-    test: float = _field(0.15, positive_number_rule())
+    train: float = rule_field(0.7, positive_number_rule())
+    validation: float = rule_field(0.15, positive_number_rule())
+    test: float = rule_field(0.15, positive_number_rule())
 
     def problems(self) -> list[tuple[str, str, Any]]:
         total = self.train + self.validation + self.test
@@ -96,8 +90,8 @@ class SplitConfig:
 class BuiltinConfig:
     """The built-in series (:func:`lstm_tuner.data.builtin_series`): its length and noise seed."""
 
-    num_points: int = _field(4000, integer_rule(100, "must be an integer >= 100"))
-    seed: int = _field(0, _SEED)
+    num_points: int = rule_field(4000, integer_rule(100, "must be an integer >= 100"))
+    seed: int = rule_field(0, _SEED)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,29 +125,29 @@ class DataConfig:
         thousands: A thousands separator in the numbers (``"1,234.5"``), or ``null``.
     """
 
-    source: str = _field(
+    source: str = rule_field(
         "builtin",
         one_of_rule(SOURCES),
         default_from=lambda raw: "csv" if raw.get("csv") is not None else "builtin",
     )
-    csv: str | None = _field(None, path_rule)
-    target: str = _field("value", text_rule())
-    features: tuple[str, ...] = _field((), names_rule)
-    time_column: str | None = _field(None, text_rule(nullable=True))
-    window_size: int = _field(30, integer_rule(1, "must be an integer >= 1"))
-    horizon: int = _field(1, integer_rule(1, "must be an integer >= 1"))
-    split: SplitConfig = _section(SplitConfig)
-    missing: str = _field("error", one_of_rule(MISSING_POLICIES))
-    builtin: BuiltinConfig = _section(BuiltinConfig)
-    target_transform: str | tuple[str, ...] = _field(
+    csv: str | None = rule_field(None, path_rule)
+    target: str = rule_field("value", text_rule())
+    features: tuple[str, ...] = rule_field((), names_rule)
+    time_column: str | None = rule_field(None, text_rule(nullable=True))
+    window_size: int = rule_field(30, integer_rule(1, "must be an integer >= 1"))
+    horizon: int = rule_field(1, integer_rule(1, "must be an integer >= 1"))
+    split: SplitConfig = section_field(SplitConfig)
+    missing: str = rule_field("error", one_of_rule(MISSING_POLICIES))
+    builtin: BuiltinConfig = section_field(BuiltinConfig)
+    target_transform: str | tuple[str, ...] = rule_field(
         "auto", choice_or_list_rule(("auto", *TARGET_TRANSFORMS))
     )
-    season_length: int | None = _field(
+    season_length: int | None = rule_field(
         None, integer_rule(1, "must be an integer >= 1", nullable=True)
     )
-    delimiter: str | None = _field(None, single_character_rule)
-    decimal: str = _field(".", one_of_rule(DECIMAL_MARKS))
-    thousands: str | None = _field(None, one_of_rule(THOUSANDS_SEPARATORS, nullable=True))
+    delimiter: str | None = rule_field(None, single_character_rule)
+    decimal: str = rule_field(".", one_of_rule(DECIMAL_MARKS))
+    thousands: str | None = rule_field(None, one_of_rule(THOUSANDS_SEPARATORS, nullable=True))
 
     def problems(self) -> list[tuple[str, str, Any]]:
         found = []
@@ -201,12 +195,12 @@ class TrainingConfig:
         early_stopping_patience: Patience (epochs) of early stopping during the retraining.
     """
 
-    optimizer: str = _field("adam", one_of_rule(OPTIMIZERS))
-    clipnorm: float | None = _field(1.0, positive_number_rule(nullable=True))
-    loss: str = _field("mse", one_of_rule(LOSSES))
-    epochs: int = _field(5, integer_rule(1, "must be an integer > 0"))
-    retrain_epochs: int = _field(0, integer_rule(0, "must be an integer >= 0"))
-    early_stopping_patience: int = _field(10, integer_rule(1, "must be an integer >= 1"))
+    optimizer: str = rule_field("adam", one_of_rule(OPTIMIZERS))
+    clipnorm: float | None = rule_field(1.0, positive_number_rule(nullable=True))
+    loss: str = rule_field("mse", one_of_rule(LOSSES))
+    epochs: int = rule_field(5, integer_rule(1, "must be an integer > 0"))
+    retrain_epochs: int = rule_field(0, integer_rule(0, "must be an integer >= 0"))
+    early_stopping_patience: int = rule_field(10, integer_rule(1, "must be an integer >= 1"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,23 +225,23 @@ class StudyConfig:
             ``artifacts/``.
     """
 
-    sampler: str = _field("tpe", one_of_rule(SAMPLERS))
-    pruner: str = _field("none", one_of_rule(PRUNERS))
-    direction: str = _field("minimize", one_of_rule(DIRECTIONS))
-    objective: str = _field("val_loss", text_rule())
-    n_trials: int = _field(10, integer_rule(1, "must be an integer > 0"))
-    seed: int | None = _field(
+    sampler: str = rule_field("tpe", one_of_rule(SAMPLERS))
+    pruner: str = rule_field("none", one_of_rule(PRUNERS))
+    direction: str = rule_field("minimize", one_of_rule(DIRECTIONS))
+    objective: str = rule_field("val_loss", text_rule())
+    n_trials: int = rule_field(10, integer_rule(1, "must be an integer > 0"))
+    seed: int | None = rule_field(
         42,
         integer_rule(0, f"must be an integer in [0, {MAX_SEED}]", maximum=MAX_SEED, nullable=True),
     )
-    heartbeat_interval_s: int = _field(
+    heartbeat_interval_s: int = rule_field(
         HEARTBEAT_INTERVAL_S, integer_rule(1, "must be an integer >= 1")
     )
-    grace_period_s: int = _field(GRACE_PERIOD_S, integer_rule(1, "must be an integer >= 1"))
-    max_retries: int = _field(MAX_RETRIES, integer_rule(0, "must be an integer >= 0"))
-    reevaluate_top_k: int = _field(1, integer_rule(1, "must be an integer >= 1"))
-    reevaluate_seeds: int = _field(3, integer_rule(2, "must be an integer >= 2"))
-    artifact_store: str | None = _field(None, text_rule(nullable=True))
+    grace_period_s: int = rule_field(GRACE_PERIOD_S, integer_rule(1, "must be an integer >= 1"))
+    max_retries: int = rule_field(MAX_RETRIES, integer_rule(0, "must be an integer >= 0"))
+    reevaluate_top_k: int = rule_field(1, integer_rule(1, "must be an integer >= 1"))
+    reevaluate_seeds: int = rule_field(3, integer_rule(2, "must be an integer >= 2"))
+    artifact_store: str | None = rule_field(None, text_rule(nullable=True))
 
     def problems(self) -> list[tuple[str, str, Any]]:
         if self.grace_period_s <= self.heartbeat_interval_s:
@@ -260,7 +254,7 @@ class StudyConfig:
 class ExportConfig:
     """SavedModel export: ``export/best_trial/`` (and ``export/final/`` after retraining)."""
 
-    enabled: bool = _field(True, flag_rule)
+    enabled: bool = rule_field(True, flag_rule)
 
 
 def _load_search_space(raw: Any, key: str, where: str) -> tuple[ParamSpec, ...]:
@@ -280,13 +274,13 @@ class Config:
         path: The config file as given to :func:`load_config`; ``None`` when built otherwise.
     """
 
-    data: DataConfig = _section(DataConfig)
+    data: DataConfig = section_field(DataConfig)
     search_space: tuple[ParamSpec, ...] = dataclasses.field(
         default=DEFAULT_SEARCH_SPACE, metadata={"load": _load_search_space}
     )
-    training: TrainingConfig = _section(TrainingConfig)
-    study: StudyConfig = _section(StudyConfig)
-    export: ExportConfig = _section(ExportConfig)
+    training: TrainingConfig = section_field(TrainingConfig)
+    study: StudyConfig = section_field(StudyConfig)
+    export: ExportConfig = section_field(ExportConfig)
     path: str | None = dataclasses.field(default=None, metadata={"internal": True})
 
     def replace(self, **changes: Any) -> Config:
@@ -337,12 +331,14 @@ def config_from_dict(
     check_overrides_type(overrides)
     if not isinstance(raw, Mapping):
         sections = [f.name for f in dataclasses.fields(Config) if not f.metadata.get("internal")]
-        raise _error(where, "", f"the top level must be a mapping of sections {sections}", raw)
+        raise located_error(
+            where, "", f"the top level must be a mapping of sections {sections}", raw
+        )
     raw = dict(raw)
     for override in overrides:
         apply_override(raw, override)
     try:
-        return _load_section(Config, raw, "", where)
+        return load_section(Config, raw, "", where)
     except ConfigError as exc:
         note = override_note(str(exc), where, overrides)
         if not note:
@@ -364,63 +360,3 @@ def config_to_dict(config: Config) -> dict[str, Any]:
             space_to_dict(value) if field.name == "search_space" else dataclasses.asdict(value)
         )
     return plain(out)
-
-
-def _load_section(cls: type, raw: Any, key: str, where: str) -> Any:
-    """Reads one dataclass from a mapping, field by field, with each field's rule.
-
-    A ``None`` section (every key commented out) reads as empty; a key that is absent takes its
-    default; a key that is present but ``null`` is checked like any value.
-    """
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        raise _error(where, key, "must be a mapping", raw)
-    fields = [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
-    allowed = [f.name for f in fields]
-    for name in raw:
-        if name not in allowed:
-            close = difflib.get_close_matches(str(name), allowed, n=1)
-            guess = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(
-                f"{where}: {_join(key, name)}: unknown key (allowed: {sorted(allowed)}){guess}"
-            )
-    values = {}
-    for field in fields:
-        sub = _join(key, field.name)
-        meta = field.metadata
-        if "section" in meta:
-            values[field.name] = _load_section(meta["section"], raw.get(field.name), sub, where)
-        elif "load" in meta:
-            values[field.name] = meta["load"](raw.get(field.name), sub, where)
-        else:
-            default = meta["default_from"](raw) if "default_from" in meta else field.default
-            value = raw.get(field.name, default)
-            try:
-                values[field.name] = meta["check"](value)
-            except RuleBroken as broken:
-                raise _error(where, sub, f"{broken}{_text_hint(value)}", value) from None
-    section = cls(**values)
-    for name, rule, value in getattr(section, "problems", list)():
-        raise _error(where, _join(key, name) if name else key, rule, value)
-    return section
-
-
-def _join(key: str, name: Any) -> str:
-    return f"{key}.{name}" if key else str(name)
-
-
-def _error(where: str, key: str, rule: str, value: Any) -> ConfigError:
-    location = f"{where}: {key}" if key else where
-    return ConfigError(f"{location}: {rule}, got {short_repr(value)}")
-
-
-def _text_hint(value: Any) -> str:
-    """A quoted number (``'5'``) is text in YAML: say so next to the rule."""
-    if isinstance(value, str):
-        try:
-            float(value)
-        except ValueError:
-            return ""
-        return " (YAML read this number as text: leave numbers unquoted)"
-    return ""

@@ -2,7 +2,7 @@
 
 Data flows one way: a ``[time, features]`` float64 array (built-in, or a CSV file read by
 :mod:`lstm_tuner.csv_file`; target in column 0) -> :func:`split_points` (chronological, no shuffling) ->
-:class:`Scaler` fitted on the training part only -> the scaled series and its windows
+:class:`~lstm_tuner.scaler.Scaler` fitted on the training part only -> the scaled series and its windows
 (:mod:`lstm_tuner.input_pipeline`). :func:`load_data` does all of it from a
 :class:`~lstm_tuner.config.DataConfig`.
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from absl import logging
@@ -25,6 +25,7 @@ from lstm_tuner.csv_file import read_series
 from lstm_tuner.errors import DataError
 from lstm_tuner.input_pipeline import SplitWindows, Windows, split_windows
 from lstm_tuner.rules import check_positive_int
+from lstm_tuner.scaler import Scaler
 
 if TYPE_CHECKING:
     from lstm_tuner.config import DataConfig
@@ -138,119 +139,6 @@ def split_series(
         num_points, max(train_end, round(num_points * (train_fraction + validation_fraction)))
     )
     return values[:train_end], values[train_end:validation_end], values[validation_end:]
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class Scaler:
-    """Per-column standardization, fitted on the training split only.
-
-    ``eq=False``: arrays have no single truth value, so scalers compare by identity.
-
-    Attributes:
-        mean: float64 ``[features]``, the training mean of each column.
-        scale: float64 ``[features]``, the training standard deviation of each column; 1.0 for a
-            constant column, so that it maps to 0 instead of dividing by zero.
-    """
-
-    mean: np.ndarray
-    scale: np.ndarray
-
-    def __post_init__(self) -> None:
-        mean = np.array(self.mean, dtype=np.float64, ndmin=1)
-        scale = np.array(self.scale, dtype=np.float64, ndmin=1)
-        if mean.ndim != 1 or mean.shape != scale.shape:
-            raise DataError(
-                f"Scaler: mean and scale must be 1-D of equal length, got shapes {mean.shape} and "
-                f"{scale.shape}"
-            )
-        if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
-            raise DataError(
-                f"Scaler: mean must be finite and scale finite and > 0, got mean {mean.tolist()} and "
-                f"scale {scale.tolist()}"
-            )
-        mean.setflags(write=False)
-        scale.setflags(write=False)
-        object.__setattr__(self, "mean", mean)
-        object.__setattr__(self, "scale", scale)
-
-    @classmethod
-    def fit(cls, values: np.ndarray) -> Scaler:
-        """Fits the scaler to the training part of a series.
-
-        Args:
-            values: ``[time, features]``, the training split only, so that no statistic of the
-                validation or test data leaks into training.
-
-        Returns:
-            The fitted scaler.
-
-        Raises:
-            DataError: ``values`` is not 2-D, empty or not finite.
-        """
-        values = np.asarray(values, dtype=np.float64)
-        if values.ndim != 2 or len(values) == 0:
-            raise DataError(
-                f"Scaler.fit: values must have shape [time, features] with time >= 1, got shape "
-                f"{values.shape}"
-            )
-        if not np.isfinite(values).all():
-            raise DataError("Scaler.fit: values must be finite, got NaN or infinity")
-        mean = values.mean(axis=0)
-        std = values.std(axis=0)
-        # Exact constancy test: the std of a constant float column can come out as 1e-17, not 0.
-        constant = np.ptp(values, axis=0) == 0
-        return cls(mean=mean, scale=np.where(constant | ~(std > 0), 1.0, std))
-
-    @property
-    def num_features(self) -> int:
-        return len(self.mean)
-
-    def transform(self, values: np.ndarray) -> np.ndarray:
-        """Standardizes ``values``: ``(values - mean) / scale``, column by column.
-
-        Args:
-            values: ``[time, features]``.
-
-        Returns:
-            float64 ``[time, features]``, a new array.
-
-        Raises:
-            DataError: The number of columns differs from the fitted one.
-        """
-        values = np.asarray(values, dtype=np.float64)
-        if values.ndim != 2 or values.shape[1] != self.num_features:
-            raise DataError(
-                f"Scaler.transform: values must have shape [time, {self.num_features}], got shape "
-                f"{values.shape}"
-            )
-        return (values - self.mean) / self.scale
-
-    def inverse_transform_target(self, y: np.ndarray) -> np.ndarray:
-        """Maps scaled target values (column 0) back to the original units: ``y * scale[0] + mean[0]``.
-
-        Args:
-            y: Any shape, e.g. predictions ``[batch, horizon]``.
-
-        Returns:
-            float64, the shape of ``y``.
-        """
-        return np.asarray(y, dtype=np.float64) * self.scale[0] + self.mean[0]
-
-    def to_dict(self) -> dict[str, list[float]]:
-        """JSON-friendly form: ``{"mean": [...], "scale": [...]}``."""
-        return {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Scaler:
-        """The inverse of :meth:`to_dict`.
-
-        Raises:
-            DataError: A key is missing or unknown, or the values break a rule of the scaler.
-        """
-        keys = set(data)
-        if keys != {"mean", "scale"}:
-            raise DataError(f"Scaler.from_dict: keys must be ['mean', 'scale'], got {sorted(keys)}")
-        return cls(mean=np.asarray(data["mean"]), scale=np.asarray(data["scale"]))
 
 
 def check_learnable(source: str, train: np.ndarray, column_names: Sequence[str]) -> None:

@@ -1,4 +1,5 @@
-"""Writing the run's files so that a reader never sees half of one: temporary file, then rename."""
+"""The run's files: written so that a reader never sees half of one (temporary file, then rename),
+archived for the artifact store, and a KerasTuner project directory told apart from ours."""
 
 from __future__ import annotations
 
@@ -57,3 +58,17 @@ def archive_dir(directory: str, path: str) -> str:
                         full, os.path.relpath(full, os.path.dirname(directory)), filter=normalized
                     )
     return path
+
+
+def refuse_kerastuner_project(project_dir: str, storage: Any) -> None:
+    """A KerasTuner project directory (its ``oracle.json``) is not ours to read: say so.
+
+    Raises:
+        ValueError: ``project_dir`` holds KerasTuner's state and no lstm_tuner study.
+    """
+    ours = storage is not None or os.path.exists(os.path.join(project_dir, "study.db"))
+    if not ours and os.path.exists(os.path.join(project_dir, "oracle.json")):
+        raise ValueError(
+            f"{project_dir} is a KerasTuner project (oracle.json): lstm_tuner keeps its trials in "
+            "an Optuna storage and cannot read or resume it; use another directory or project_name"
+        )

@@ -23,9 +23,9 @@ import numpy as np
 
 from lstm_tuner.baselines import anchor_lags
 from lstm_tuner.config import LOSSES, OPTIMIZERS, TARGET_TRANSFORMS
+from lstm_tuner.fit_inputs import batched, chronological_split, target_changes
 from lstm_tuner.hypermodel import HyperModel
 from lstm_tuner.hyperparameters import HyperParameters
-from lstm_tuner.input_pipeline import batched, chronological_split, target_changes
 from lstm_tuner.search_space import (
     DEFAULT_SEARCH_SPACE,
     LSTM_PARAM_NAMES,

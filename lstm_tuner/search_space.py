@@ -4,7 +4,8 @@ A space is a tuple of :class:`ParamSpec`. The YAML config, ``hp.Int/Float/Choice
 build a ``ParamSpec`` for each call), :class:`~lstm_tuner.model.LSTMHyperModel` and the reports all read
 the same objects, so a parameter has one name and one set of rules everywhere. Messages use the caller's
 vocabulary: ``low``/``high``/``log: true`` for the config, ``min_value``/``max_value``/``sampling='log'``
-for ``hp`` calls (:data:`CONFIG_LABELS`, :data:`KERAS_LABELS`).
+for ``hp`` calls (:data:`CONFIG_LABELS`, :data:`KERAS_LABELS`). The YAML form of a space (the
+``search_space:`` section) is read and written in :mod:`lstm_tuner.space_config`.
 """
 
 from __future__ import annotations
@@ -45,13 +46,6 @@ KERAS_LABELS = {
     "high": "max_value",
     "log": "sampling='log'",
     "choices": "values",
-}
-
-_KEYS_BY_TYPE: dict[str, frozenset[str]] = {
-    "int": frozenset({"type", "low", "high", "step", "log"}),
-    "float": frozenset({"type", "low", "high", "step", "log"}),
-    "categorical": frozenset({"type", "choices"}),
-    "fixed": frozenset({"type", "value"}),
 }
 
 
@@ -218,7 +212,8 @@ class ParamSpec:
         return out
 
 
-def _fail(where: str, rule: str, got: Any) -> ConfigError:
+def fail(where: str, rule: str, got: Any) -> ConfigError:
+    """The one-line error of a broken rule: where, the rule, the value received."""
     return ConfigError(f"{where}: {rule}, got {short_repr(got)}")
 
 
@@ -238,13 +233,13 @@ def validate_param(
     where = where or f"search_space.{spec.name}"
     low_key, high_key = labels["low"], labels["high"]
     if spec.type not in PARAM_TYPES:
-        raise _fail(f"{where}.type", f"must be one of {list(PARAM_TYPES)}", spec.type)
+        raise fail(f"{where}.type", f"must be one of {list(PARAM_TYPES)}", spec.type)
     if spec.type in ("int", "float"):
         for key, val in ((low_key, spec.low), (high_key, spec.high)):
             if not is_finite_number(val):
-                raise _fail(f"{where}.{key}", "must be a finite number", val)
+                raise fail(f"{where}.{key}", "must be a finite number", val)
             if spec.type == "int" and not is_int(val):
-                raise _fail(f"{where}.{key}", "must be an integer for an int parameter", val)
+                raise fail(f"{where}.{key}", "must be an integer for an int parameter", val)
         if spec.low > spec.high:
             raise ConfigError(
                 f"{where}: `{low_key} <= {high_key}` must hold, got "
@@ -252,40 +247,40 @@ def validate_param(
             )
         if spec.step is not None:
             if not is_number(spec.step) or spec.step <= 0:
-                raise _fail(f"{where}.step", "must be > 0", spec.step)
+                raise fail(f"{where}.step", "must be > 0", spec.step)
             if spec.type == "int" and not is_int(spec.step):
-                raise _fail(f"{where}.step", "must be an integer for an int parameter", spec.step)
+                raise fail(f"{where}.step", "must be an integer for an int parameter", spec.step)
         if spec.log:
             if spec.low <= 0:
-                raise _fail(f"{where}.{low_key}", f"must be > 0 when {labels['log']}", spec.low)
+                raise fail(f"{where}.{low_key}", f"must be > 0 when {labels['log']}", spec.low)
             if spec.step is not None and spec.step != 1 and spec.step <= 1:
-                raise _fail(
+                raise fail(
                     f"{where}.step", f"must be > 1 with {labels['log']} (a factor)", spec.step
                 )
         if spec.default is not None and not (
             is_number(spec.default) and spec.low <= spec.default <= spec.high
         ):
-            raise _fail(f"{where}.default", f"must lie in [{spec.low}, {spec.high}]", spec.default)
+            raise fail(f"{where}.default", f"must lie in [{spec.low}, {spec.high}]", spec.default)
     elif spec.type == "categorical":
         key = f"{where}.{labels['choices']}"
         if not spec.choices:
-            raise _fail(key, "must be a non-empty list", list(spec.choices))
+            raise fail(key, "must be a non-empty list", list(spec.choices))
         kinds = {
             bool if isinstance(c, bool) else float if is_number(c) else type(c)
             for c in spec.choices
         }
         if not kinds <= {bool, float, str} or len(kinds) > 1:
-            raise _fail(
+            raise fail(
                 key,
                 "must all be numbers, all strings or all booleans (one type)",
                 list(spec.choices),
             )
         if len(set(spec.choices)) != len(spec.choices):
-            raise _fail(key, "must be unique", list(spec.choices))
+            raise fail(key, "must be unique", list(spec.choices))
         if spec.default is not None and spec.default not in spec.choices:
-            raise _fail(f"{where}.default", f"must be one of {list(spec.choices)}", spec.default)
+            raise fail(f"{where}.default", f"must be one of {list(spec.choices)}", spec.default)
     elif spec.value is not None and not isinstance(spec.value, (bool, int, float, str)):
-        raise _fail(f"{where}.value", "must be a number, string or boolean", spec.value)
+        raise fail(f"{where}.value", "must be a number, string or boolean", spec.value)
 
 
 def _normalized(spec: Any) -> dict[str, Any]:
@@ -323,109 +318,6 @@ def _default_space() -> tuple[ParamSpec, ...]:
 
 #: The spec's search space (``hpo_quick_reference.md``).
 DEFAULT_SEARCH_SPACE: tuple[ParamSpec, ...] = _default_space()
-
-
-def param_from_dict(name: str, raw: Any, where: str) -> ParamSpec:
-    """Parses one YAML entry: a mapping with ``type`` or a bare scalar meaning a fixed value.
-
-    Args:
-        name: The parameter's name.
-        raw: The YAML value.
-        where: Prefix for error messages, e.g. ``configs/x.yaml: search_space.lr``.
-
-    Raises:
-        ConfigError: on unknown keys, wrong types or broken rules.
-    """
-    if not isinstance(raw, Mapping):
-        if isinstance(raw, (bool, int, float, str)):
-            return make_param(where, CONFIG_LABELS, name, "fixed", value=raw)
-        raise _fail(where, "must be a mapping with a `type` key or a fixed scalar value", raw)
-    ptype = raw.get("type")
-    if ptype not in PARAM_TYPES:
-        raise _fail(f"{where}.type", f"must be one of {list(PARAM_TYPES)}", ptype)
-    unknown = sorted(str(key) for key in set(raw) - _KEYS_BY_TYPE[ptype])
-    if unknown:
-        raise _fail(
-            f"{where}.{unknown[0]}",
-            f"unknown key for a {ptype} parameter (allowed: {sorted(_KEYS_BY_TYPE[ptype])})",
-            unknown[0],
-        )
-    fields = {key: value for key, value in raw.items() if key != "type"}
-    if ptype in ("int", "float"):
-        for key in ("low", "high"):
-            if key not in raw:
-                raise _fail(f"{where}.{key}", f"is required for a {ptype} parameter", None)
-        if not isinstance(fields.get("log", False), bool):
-            raise _fail(f"{where}.log", "must be true or false", fields["log"])
-    elif ptype == "categorical":
-        choices = raw.get("choices")
-        if not isinstance(choices, Sequence) or isinstance(choices, str):
-            raise _fail(f"{where}.choices", "must be a non-empty list", choices)
-        fields["choices"] = tuple(choices)
-    elif "value" not in raw:
-        raise _fail(f"{where}.value", "is required for a fixed parameter", None)
-    return make_param(where, CONFIG_LABELS, name, ptype, **fields)
-
-
-def space_from_dict(
-    raw: Mapping[str, Any],
-    where: str,
-    *,
-    allowed_names: Sequence[str] | None = LSTM_PARAM_NAMES,
-    base: Sequence[ParamSpec] = DEFAULT_SEARCH_SPACE,
-) -> tuple[ParamSpec, ...]:
-    """Builds a space from a YAML mapping; parameters it does not name keep their ``base`` spec."""
-    if not isinstance(raw, Mapping):
-        raise _fail(where, "must be a mapping of parameter name to spec", raw)
-    if allowed_names is not None:
-        for name in raw:
-            if name not in allowed_names:
-                raise _fail(
-                    f"{where}.{name}", f"unknown parameter (allowed: {list(allowed_names)})", name
-                )
-    by_name = {spec.name: spec for spec in base}
-    for name, entry in raw.items():
-        by_name[name] = spec = param_from_dict(str(name), entry, f"{where}.{name}")
-        if name in LSTM_PARAM_KINDS:
-            _check_numeric(spec, LSTM_PARAM_KINDS[name], f"{where}.{name}")
-    return tuple(by_name.values())
-
-
-def _check_numeric(spec: ParamSpec, kind: type, where: str) -> None:
-    """The LSTM's parameters take numbers (integers for sizes): text such as ``'32'`` is refused."""
-    what = "integers" if kind is int else "numbers"
-    test = is_int if kind is int else is_finite_number
-    if spec.type == "categorical" and not all(test(c) for c in spec.choices):
-        raise _fail(f"{where}.choices", f"must hold {what}, not text", list(spec.choices))
-    if spec.type == "fixed" and not test(spec.value):
-        raise _fail(
-            where,
-            "a fixed value must be " + ("an integer" if kind is int else "a number"),
-            spec.value,
-        )
-    if spec.type == "float" and kind is int:
-        raise _fail(
-            f"{where}.type", "must be int, categorical or fixed for this parameter", "float"
-        )
-
-
-def space_to_dict(space: Sequence[ParamSpec]) -> dict[str, dict[str, Any]]:
-    """The inverse of :func:`space_from_dict`, JSON/YAML-friendly."""
-    out: dict[str, dict[str, Any]] = {}
-    for spec in space:
-        entry: dict[str, Any] = {"type": spec.type}
-        if spec.type in ("int", "float"):
-            entry.update(low=spec.low, high=spec.high)
-            if spec.step is not None:
-                entry["step"] = spec.step
-            if spec.log:
-                entry["log"] = True
-        elif spec.type == "categorical":
-            entry["choices"] = list(spec.choices)
-        else:
-            entry["value"] = spec.value
-        out[spec.name] = entry
-    return out
 
 
 def suggest_all(space: Sequence[ParamSpec], hp: HyperParameters) -> dict[str, Any]:

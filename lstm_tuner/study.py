@@ -23,8 +23,19 @@ SQLITE_BUSY_TIMEOUT_S = 60
 
 
 def redact_url(url: str) -> str:
-    """Hides the password of a storage URL: ``postgresql://u:***@host/db``."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    """Hides the password of a storage URL: ``postgresql://u:***@host/db``.
+
+    The user information ends at the last ``@`` (a password written with a raw ``@`` stays hidden
+    whole), the user may be empty (``postgresql://:***@host``), and a ``password=`` query parameter
+    (libpq's other spelling) is hidden too.
+    """
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        at = rest.rfind("@")
+        user, colon, _ = rest[: max(at, 0)].partition(":")
+        if at >= 0 and colon:
+            rest = f"{user}:***{rest[at:]}"
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", f"{scheme}{sep}{rest}")
 
 
 def sqlalchemy_url(url: str) -> str:

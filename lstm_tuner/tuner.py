@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from lstm_tuner import artifacts
 from lstm_tuner import study as study_lib
-from lstm_tuner.base_tuner import BaseTuner, value_from_result
+from lstm_tuner.base_tuner import BaseTuner
 from lstm_tuner.callbacks import (
     EpochTracker,
     check_tensorboard_dir,
@@ -34,7 +34,7 @@ from lstm_tuner.distribute import check_strategy, get_strategy
 from lstm_tuner.errors import FailedTrialError, FatalError
 from lstm_tuner.hypermodel import HyperModel, get_hypermodel
 from lstm_tuner.hyperparameters import HyperParameters
-from lstm_tuner.objective import Objective
+from lstm_tuner.objective import Objective, value_from_result
 from lstm_tuner.oracle import Oracle, Trial
 from lstm_tuner.report import format_search_space
 from lstm_tuner.rules import is_int, plain

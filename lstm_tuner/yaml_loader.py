@@ -1,4 +1,6 @@
-"""Reading YAML for the config: a strict safe loader, one-line syntax errors, ``key.path=value`` overrides.
+"""Reading YAML for the config: a strict safe loader, one-line syntax errors, ``key.path=value``
+overrides, and the generic reader of a dataclass whose fields carry their rules (:func:`load_section`,
+which :mod:`lstm_tuner.config` uses for every section).
 
 The loader is ``yaml.SafeLoader`` with two changes, each worth its lines: a repeated mapping key is an
 error (PyYAML silently keeps the last one), and exponent floats without a dot (``1e-4``) are numbers, as
@@ -7,15 +9,17 @@ in YAML 1.2 (PyYAML reads YAML 1.1, where they are text).
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import yaml
 
 from lstm_tuner.errors import ConfigError
-from lstm_tuner.rules import short_repr
+from lstm_tuner.rules import RuleBroken, short_repr
 
 # -- reading YAML -----------------------------------------------------------------------------------
 
@@ -156,3 +160,78 @@ def override_note(message: str, where: str, overrides: Sequence[str]) -> str:
         ):
             related.append(f"--override {override!r}")
     return f" (set by {', '.join(related)})" if related else ""
+
+
+# -- checked dataclasses from the parsed mapping ---------------------------------------------------
+
+
+def rule_field(default: Any, check: Callable[[Any], Any], **metadata: Any) -> Any:
+    """A dataclass field whose value :func:`load_section` checks with ``check`` (a rule that raises
+    :class:`~lstm_tuner.rules.RuleBroken`); other metadata: ``default_from``, ``load``, ``internal``."""
+    return dataclasses.field(default=default, metadata={"check": check, **metadata})
+
+
+def section_field(cls: type) -> Any:
+    """A dataclass field holding a nested section, read by :func:`load_section` as a mapping."""
+    return dataclasses.field(default_factory=cls, metadata={"section": cls})
+
+
+def load_section(cls: type, raw: Any, key: str, where: str) -> Any:
+    """Reads one dataclass from a mapping, field by field, with each field's rule.
+
+    A ``None`` section (every key commented out) reads as empty; a key that is absent takes its
+    default; a key that is present but ``null`` is checked like any value.
+    """
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise located_error(where, key, "must be a mapping", raw)
+    fields = [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
+    allowed = [f.name for f in fields]
+    for name in raw:
+        if name not in allowed:
+            close = difflib.get_close_matches(str(name), allowed, n=1)
+            guess = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(
+                f"{where}: {join_key(key, name)}: unknown key (allowed: {sorted(allowed)}){guess}"
+            )
+    values = {}
+    for field in fields:
+        sub = join_key(key, field.name)
+        meta = field.metadata
+        if "section" in meta:
+            values[field.name] = load_section(meta["section"], raw.get(field.name), sub, where)
+        elif "load" in meta:
+            values[field.name] = meta["load"](raw.get(field.name), sub, where)
+        else:
+            default = meta["default_from"](raw) if "default_from" in meta else field.default
+            value = raw.get(field.name, default)
+            try:
+                values[field.name] = meta["check"](value)
+            except RuleBroken as broken:
+                raise located_error(where, sub, f"{broken}{_text_hint(value)}", value) from None
+    section = cls(**values)
+    for name, rule, value in getattr(section, "problems", list)():
+        raise located_error(where, join_key(key, name) if name else key, rule, value)
+    return section
+
+
+def join_key(key: str, name: Any) -> str:
+    return f"{key}.{name}" if key else str(name)
+
+
+def located_error(where: str, key: str, rule: str, value: Any) -> ConfigError:
+    """``<file>: <dotted key>: <rule>, got <value>``."""
+    location = f"{where}: {key}" if key else where
+    return ConfigError(f"{location}: {rule}, got {short_repr(value)}")
+
+
+def _text_hint(value: Any) -> str:
+    """A quoted number (``'5'``) is text in YAML: say so next to the rule."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return " (YAML read this number as text: leave numbers unquoted)"
+    return ""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import types
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -37,3 +39,49 @@ def sine_windows() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     y = series[window:, None]
     x, y = x.astype("float32"), y.astype("float32")
     return x[:240], y[:240], x[240:], y[240:]
+
+
+TINY_YAML = """\
+data:
+  csv: {csv}
+  target: load
+  window_size: 8
+  split: {{train: 0.6, validation: 0.2, test: 0.2}}
+search_space:
+  hidden_size: {{type: int, low: 8, high: 16, step: 8}}
+  num_layers: 1
+  dropout: {{type: float, low: 0.0, high: 0.2}}
+  lr: {{type: float, low: 1.0e-3, high: 1.0e-2, log: true}}
+  batch_size: {{type: categorical, choices: [16, 32]}}
+training:
+  epochs: 1
+study:
+  n_trials: 2
+  seed: 1
+export:
+  enabled: false
+"""
+
+
+def write_tiny_run_config(tmp_path: Path, n: int = 240) -> Path:
+    t = np.arange(n)
+    load = 100 + 10 * np.sin(2 * np.pi * t / 24) + np.random.default_rng(0).normal(0, 1, n)
+    (tmp_path / "series.csv").write_text("load\n" + "\n".join(f"{v:.4f}" for v in load) + "\n")
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_YAML.format(csv=tmp_path / "series.csv"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory: pytest.TempPathFactory) -> types.SimpleNamespace:
+    """One whole run on a tiny CSV series (2 trials, retraining of 2 epochs, plots, summary), shared
+    by the tests that read its outputs (test_plots.py, test_report.py): ``root`` holds the CSV and
+    the config, ``out`` is the run directory, ``result`` what ``run`` returned."""
+    from lstm_tuner.config import load_config
+    from lstm_tuner.run import RunOptions, run
+
+    root = tmp_path_factory.mktemp("finished_run")
+    config = load_config(write_tiny_run_config(root), ["training.retrain_epochs=2"])
+    out = root / "runs" / "tiny"
+    result = run(config, RunOptions(study_name="tiny", output_dir=str(out)))
+    return types.SimpleNamespace(root=root, out=out, result=result, name="tiny")

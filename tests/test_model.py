@@ -183,7 +183,8 @@ def test_auto_picks_seasonal_delta_only_for_a_season_that_fits_the_window():
 
 
 def test_delta_statistics_come_from_the_training_changes_of_arrays_windows_and_datasets():
-    from lstm_tuner.input_pipeline import Windows, target_changes
+    from lstm_tuner.fit_inputs import target_changes
+    from lstm_tuner.input_pipeline import Windows
 
     rng = np.random.default_rng(0)
     values = np.cumsum(rng.normal(size=(60, 2)), axis=0)
@@ -219,7 +220,7 @@ def test_both_transforms_are_searched_as_a_categorical_hyperparameter():
 
 
 def test_validation_split_takes_the_last_fraction_in_order():
-    from lstm_tuner.input_pipeline import chronological_split
+    from lstm_tuner.fit_inputs import chronological_split
 
     x = np.arange(50, dtype="float32").reshape(10, 5, 1)
     y = np.arange(10, dtype="float32")[:, None]

@@ -193,17 +193,9 @@ def test_missing_matplotlib_warns_once_and_draws_nothing(monkeypatch, caplog):
     assert len(found) == 1 and "--no_plots" in found[0].getMessage()
 
 
-def test_run_writes_every_plot_and_links_them_from_the_summary(tmp_path):
+def test_run_writes_every_plot_and_links_them_from_the_summary(finished_run):
     """The whole run: search, retraining, plots, summary.md and TensorBoard logs."""
-    from test_report import write_tiny_run_config
-
-    from lstm_tuner.config import load_config
-    from lstm_tuner.run import RunOptions, run
-
-    config = load_config(write_tiny_run_config(tmp_path), ["training.retrain_epochs=2"])
-    out = tmp_path / "runs" / "pl"
-    options = RunOptions(study_name="pl", output_dir=str(out))
-    result = run(config, options)
+    out, result = finished_run.out, finished_run.result
     expected = {
         plots.OPTIMIZATION_HISTORY,
         plots.PARAM_IMPORTANCES,
@@ -224,7 +216,7 @@ def test_run_writes_every_plot_and_links_them_from_the_summary(tmp_path):
 
     # the test forecasts, in original units: the actual values are the CSV's last 48 rows (every
     # test row is a target), and the reported MSE is the forecasts' error against them
-    load = np.loadtxt(tmp_path / "series.csv", skiprows=1)
+    load = np.loadtxt(finished_run.root / "series.csv", skiprows=1)
     evaluation = json.loads((out / "evaluation.json").read_text())
     pred = evaluation["test"]["test_predictions"]
     actual, retrained = np.array(pred["actual"]), np.array(pred["retrained"])

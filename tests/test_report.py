@@ -7,9 +7,7 @@ import datetime
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-import numpy as np
 import optuna
 from optuna.trial import TrialState, create_trial
 from test_analysis import MIDDLE, SPACE
@@ -89,45 +87,9 @@ def test_total_time_sums_trials_and_measures_the_wall_clock():
 
 # -- the run's storage, opened by another process --------------------------------------------------------
 
-TINY_YAML = """\
-data:
-  csv: {csv}
-  target: load
-  window_size: 8
-  split: {{train: 0.6, validation: 0.2, test: 0.2}}
-search_space:
-  hidden_size: {{type: int, low: 8, high: 16, step: 8}}
-  num_layers: 1
-  dropout: {{type: float, low: 0.0, high: 0.2}}
-  lr: {{type: float, low: 1.0e-3, high: 1.0e-2, log: true}}
-  batch_size: {{type: categorical, choices: [16, 32]}}
-training:
-  epochs: 1
-study:
-  n_trials: 2
-  seed: 1
-export:
-  enabled: false
-"""
 
-
-def write_tiny_run_config(tmp_path: Path, n: int = 240) -> Path:
-    t = np.arange(n)
-    load = 100 + 10 * np.sin(2 * np.pi * t / 24) + np.random.default_rng(0).normal(0, 1, n)
-    (tmp_path / "series.csv").write_text("load\n" + "\n".join(f"{v:.4f}" for v in load) + "\n")
-    path = tmp_path / "tiny.yaml"
-    path.write_text(TINY_YAML.format(csv=tmp_path / "series.csv"))
-    return path
-
-
-def test_run_storage_opens_from_another_process_and_no_plots_means_none(tmp_path):
-    from lstm_tuner.config import load_config
-    from lstm_tuner.run import RunOptions, run
-
-    config = load_config(write_tiny_run_config(tmp_path))
-    out = tmp_path / "runs" / "insight"
-    result = run(config, RunOptions(study_name="insight", output_dir=str(out), plots=False))
-    assert not (out / "plots").exists()
+def test_run_storage_opens_from_another_process(finished_run):
+    out, result = finished_run.out, finished_run.result
     summary = (out / "summary.md").read_text()
     for section in (
         "## Results",
@@ -147,7 +109,7 @@ def test_run_storage_opens_from_another_process_and_no_plots_means_none(tmp_path
         "'params': s.best_trial.params, 'states': [t.state.name for t in s.trials]}))\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code, "insight", f"sqlite:///{out / 'study.db'}"],
+        [sys.executable, "-c", code, finished_run.name, f"sqlite:///{out / 'study.db'}"],
         capture_output=True,
         text=True,
         timeout=120,

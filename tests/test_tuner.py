@@ -28,6 +28,17 @@ def _tiny_lstm() -> lt.LSTMHyperModel:
     return lt.LSTMHyperModel(window_size=8, num_features=1, search_space=TINY_SPACE)
 
 
+def _tiny_tuner(tmp_path, project_name: str, max_trials: int, **kwargs) -> lt.Tuner:
+    return lt.Tuner(
+        _tiny_lstm(),
+        max_trials=max_trials,
+        directory=tmp_path,
+        project_name=project_name,
+        seed=0,
+        **kwargs,
+    )
+
+
 def _search(tuner: lt.Tuner, data, epochs: int = 1) -> None:
     x, y, xv, yv = data
     tuner.search(x, y, validation_data=(xv, yv), epochs=epochs, verbose=0)
@@ -364,14 +375,7 @@ class _RecordVariableTypes(keras.callbacks.Callback):
 
 def test_mirrored_strategy_with_two_replicas(tmp_path, sine_windows):
     _RecordVariableTypes.seen = []
-    tuner = lt.Tuner(
-        _tiny_lstm(),
-        max_trials=1,
-        directory=tmp_path,
-        project_name="d",
-        seed=0,
-        distribution_strategy="mirrored",
-    )
+    tuner = _tiny_tuner(tmp_path, "d", 1, distribution_strategy="mirrored")
     assert tuner.distribution_strategy.num_replicas_in_sync == 2
     x, y, xv, yv = sine_windows
     tuner.search(
@@ -481,3 +485,81 @@ def test_a_kerastuner_project_directory_is_refused(tmp_path):
     (project / "oracle.json").write_text("{}")
     with pytest.raises(ValueError, match="is a KerasTuner project"):
         lt.Tuner(_tiny_lstm(), directory=tmp_path)
+
+
+class _PruneFirstTwo(optuna.pruners.BasePruner):
+    """Prunes trials 0 and 1 at their first report, lets the others run."""
+
+    def prune(self, study, trial):
+        return trial.number < 2
+
+
+def test_pruned_trials_spend_the_budget(tmp_path, sine_windows):
+    tuner = _tiny_tuner(tmp_path, "pr", 3, pruner=_PruneFirstTwo())
+    _search(tuner, sine_windows, epochs=2)
+    assert _states(tuner) == ["PRUNED", "PRUNED", "COMPLETE"]
+    assert tuner.remaining_trials == 0
+    _search(tuner, sine_windows, epochs=2)  # the budget is spent: nothing more runs
+    assert len(tuner.study.trials) == 3
+
+
+def test_hyperband_runs_max_trials_with_its_pruned_trials_counted(tmp_path, sine_windows):
+    tuner = lt.Hyperband(
+        _tiny_lstm(),
+        objective="val_loss",
+        max_epochs=3,
+        factor=3,
+        max_trials=5,
+        directory=tmp_path,
+        project_name="hb",
+        seed=0,
+    )
+    assert isinstance(tuner.study.pruner, optuna.pruners.HyperbandPruner)
+    _search(tuner, sine_windows)
+    trials = tuner.study.trials
+    assert len(trials) == 5 and {t.state.name for t in trials} <= {"COMPLETE", "PRUNED"}
+    # every trial trained up to max_epochs unless the pruner stopped it
+    for t in trials:
+        epochs = len(t.intermediate_values)
+        assert epochs == 3 if t.state == TrialState.COMPLETE else 1 <= epochs <= 3
+    assert tuner.remaining_trials == 0
+
+
+class ConditionalHyperModel(lt.HyperModel):
+    """KerasTuner's conditional-scope pattern: the layer type decides which sizes exist."""
+
+    def build(self, hp):
+        kind = hp.Choice("kind", ["lstm", "dense"])
+        inputs = keras.Input((8, 1))
+        if kind == "lstm":
+            with hp.conditional_scope("kind", ["lstm"]):
+                x = keras.layers.LSTM(hp.Int("lstm_units", 4, 8, step=4))(inputs)
+        else:
+            with hp.conditional_scope("kind", ["dense"]):
+                x = keras.layers.Dense(hp.Int("dense_units", 2, 6, step=2))(
+                    keras.layers.Flatten()(inputs)
+                )
+        model = keras.Model(inputs, keras.layers.Dense(1)(x))
+        model.compile("adam", "mse")
+        return model
+
+
+def test_conditional_scope_in_a_real_search(tmp_path, sine_windows):
+    tuner = lt.Tuner(
+        ConditionalHyperModel(), max_trials=4, directory=tmp_path, project_name="c", seed=0
+    )
+    for kind in ("lstm", "dense", "dense", "lstm"):
+        tuner.study.enqueue_trial({"kind": kind})
+    _search(tuner, sine_windows)
+    trials = tuner.study.trials
+    assert _states(tuner) == ["COMPLETE"] * 4
+    for t in trials:
+        # only the active branch's size is a parameter of the trial, for Optuna and in the results
+        other = "dense_units" if t.params["kind"] == "lstm" else "lstm_units"
+        own = "lstm_units" if t.params["kind"] == "lstm" else "dense_units"
+        assert set(t.params) == {"kind", own} and other not in t.user_attrs["hyperparameters"]
+    best_hp = tuner.get_best_hyperparameters()[0]
+    model = tuner.get_best_models()[0]
+    layer_kinds = {type(layer).__name__ for layer in model.layers}
+    assert ("LSTM" in layer_kinds) == (best_hp.values["kind"] == "lstm")
+    assert set(best_hp.values) == set(tuner.study.best_trial.params)

@@ -119,6 +119,8 @@ def test_workers_share_one_budget(workdir: Path, storage):
     assert not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     assert f"Started {n_workers} workers" in proc.stderr + proc.stdout
     assert f"{n_trials} of {n_trials} trials complete" in proc.stdout
+    run_dir = workdir / "runs" / name
+    assert (run_dir / "summary.md").exists() and not (run_dir / "plots").exists()  # --no_plots
 
 
 def test_killed_worker_trial_is_failed_and_retried(workdir: Path, storage):
@@ -214,3 +216,30 @@ def test_workers_get_one_gpu_each_round_robin(workdir: Path, monkeypatch: pytest
         1,
         2,
     ]
+
+
+def test_overwrite_restarts_the_study_once_with_and_without_workers(workdir: Path, storage):
+    flags, url, name = storage
+    base = ["--config", "tiny.yaml", "--study-name", name, *flags, "--no_plots"]
+    base += ["--override", "training.epochs=1"]
+    first = run_cli(workdir, *base, "--n_trials", "2")
+    assert first.returncode == 0, first.stderr[-3000:]
+    first_end = max(t.datetime_complete for t in _load(url, name).trials)
+
+    alone = run_cli(workdir, *base, "--n_trials", "1", "--overwrite")
+    assert alone.returncode == 0, alone.stderr[-3000:]
+    study = _load(url, name)
+    assert [(t.number, t.state) for t in study.trials] == [(0, TrialState.COMPLETE)]
+    assert "1 of 1 trials complete" in alone.stdout
+    assert study.trials[0].datetime_start > first_end  # trained again, not the old trial kept
+
+    # With workers the parent deletes the study once, before they start; a worker that deleted it
+    # again would throw away the trials of the others.
+    shared = run_cli(workdir, *base, "--n_trials", "3", "--overwrite", "--workers", "2")
+    assert shared.returncode == 0, shared.stderr[-3000:]
+    study = _load(url, name)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 3
+    _assert_numbers_contiguous(study)
+    assert "3 of 3 trials complete" in shared.stdout
+    rows = (workdir / "runs" / name / "trials.csv").read_text().splitlines()
+    assert len(rows) == 4

@@ -36,7 +36,7 @@ WINDOWS = {
 
 def _config(csv: str, window: int, transform: str, seed: int, settings: dict[str, Any]) -> Any:
     from lstm_tuner.config import config_from_dict
-    from lstm_tuner.search_space import space_to_dict
+    from lstm_tuner.space_config import space_to_dict
 
     return config_from_dict(
         {
