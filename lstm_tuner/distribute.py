@@ -50,10 +50,25 @@ def get_strategy(strategy: str | tf.distribute.Strategy | None = None) -> tf.dis
         chosen = tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
     else:
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
-        chosen = tf.distribute.MirroredStrategy(devices)
+        chosen = _mirrored(tuple(devices))
     logging.info(
         "Distribution strategy: %s with %d replica(s)",
         type(chosen).__name__,
         chosen.num_replicas_in_sync,
     )
     return chosen
+
+
+def _mirrored(devices: tuple[str, ...]) -> tf.distribute.MirroredStrategy:
+    """A ``MirroredStrategy`` whose collective ops cannot collide with an earlier strategy's.
+
+    Every new ``MirroredStrategy`` numbers its all-reduces from the same keys (group 1, instance 100)
+    and the runtime remembers each key's tensor shape for the life of the process. A second strategy
+    in the same process (a user's own strategy before ours, the retraining after a search, a second
+    tuner in a notebook) then aborts its first all-reduce with "Shape mismatch in the collective
+    instance 100". TensorFlow's own tests move the key base before each new strategy
+    (``strategy_combinations._mirrored_strategy_with_collective_key_base``); so do we. The base is a
+    class attribute, so strategies created after ours move past it too.
+    """
+    tf.distribute.MirroredStrategy._collective_key_base += 100_000
+    return tf.distribute.MirroredStrategy(list(devices))
