@@ -388,6 +388,22 @@ def test_mirrored_strategy_with_two_replicas(tmp_path, sine_windows):
     assert model.predict(sine_windows[2][:4], verbose=0).shape == (4, 1)
 
 
+def test_a_second_mirrored_strategy_in_one_process_trains():
+    # Every MirroredStrategy numbers its all-reduces from the same keys; a second one in the process
+    # (the retraining after a search, a second tuner, a user's own strategy) whose gradients have
+    # other shapes aborted with "Shape mismatch in the collective instance 100".
+    for units in (3, 5):
+        strategy = lt.get_strategy("mirrored")
+        assert strategy.num_replicas_in_sync == 2
+        with strategy.scope():
+            model = keras.Sequential(
+                [keras.Input((4,)), keras.layers.Dense(units), keras.layers.Dense(1)]
+            )
+            model.compile("adam", "mse")
+        history = model.fit(np.ones((8, 4)), np.ones((8, 1)), epochs=1, verbose=0)
+        assert np.isfinite(history.history["loss"][0])
+
+
 def test_objective_direction_and_constructor_validation(tmp_path):
     assert (
         lt.Tuner(
@@ -530,15 +546,17 @@ class ConditionalHyperModel(lt.HyperModel):
 
     def build(self, hp):
         kind = hp.Choice("kind", ["lstm", "dense"])
+        with hp.conditional_scope("kind", ["lstm"]):
+            lstm_units = hp.Int("lstm_units", 4, 8, step=4)
+        with hp.conditional_scope("kind", ["dense"]):
+            dense_units = hp.Int("dense_units", 2, 6, step=2)
+        # the inactive branch's value is None, as in KerasTuner (a trial fails if not)
+        assert (lstm_units is None, dense_units is None) == (kind == "dense", kind == "lstm")
         inputs = keras.Input((8, 1))
         if kind == "lstm":
-            with hp.conditional_scope("kind", ["lstm"]):
-                x = keras.layers.LSTM(hp.Int("lstm_units", 4, 8, step=4))(inputs)
+            x = keras.layers.LSTM(lstm_units)(inputs)
         else:
-            with hp.conditional_scope("kind", ["dense"]):
-                x = keras.layers.Dense(hp.Int("dense_units", 2, 6, step=2))(
-                    keras.layers.Flatten()(inputs)
-                )
+            x = keras.layers.Dense(dense_units)(keras.layers.Flatten()(inputs))
         model = keras.Model(inputs, keras.layers.Dense(1)(x))
         model.compile("adam", "mse")
         return model
