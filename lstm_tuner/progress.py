@@ -81,7 +81,6 @@ class TrainingProgress(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if self._bar is None:
             return
-        self._bar.update(1)
         epochs, steps = self.params.get("epochs"), self.params.get("steps")
         loss = (logs or {}).get("loss")
         text = f"epoch {self._epoch + 1}/{epochs}, batch {batch + 1}/{steps or '?'}"
@@ -89,10 +88,14 @@ class TrainingProgress(keras.callbacks.Callback):
             text += f", loss {float(loss):.4g}"
         if self.status is not None:
             text += f" | {self.status()}"
+        # The text first: tqdm draws on update() only when its interval has passed, and that draw
+        # must show this batch, not the one before.
         self._bar.set_postfix_str(text, refresh=False)
+        self._bar.update(1)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self._bar is not None:
+            self._bar.refresh()  # at least one draw per epoch, however fast its batches
             return
         metrics = ", ".join(
             f"{k}={float(v):.4g}" for k, v in (logs or {}).items() if k in ("loss", "val_loss")
@@ -136,6 +139,8 @@ class SearchProgress:
         self.live = sys.stderr.isatty() if live is None else live
         self._finished = study_lib.count_finished(study)
         self._best: str = self._best_text()
+        # Read from the storage when a trial finishes, not at every batch of the live line.
+        self._left: float | None = self._time_left_s()
 
     def _best_text(self) -> str:
         best = study_lib.best_trials(self._study, 1)
@@ -153,7 +158,7 @@ class SearchProgress:
 
     def status(self) -> str:
         """``"3 of 10 trials done, best 0.0412 (trial 1), about 4 min left (rough)"``."""
-        left = self._time_left_s()
+        left = self._left
         eta = f", {rough_duration(left)} left (rough)" if left is not None else ""
         return f"{self._finished} of {self._max_trials} trials done, best {self._best}{eta}"
 
@@ -166,7 +171,7 @@ class SearchProgress:
         self._best = self._best_text()
         value = "" if trial.value is None else f" {self._objective_name}={trial.value:.6g},"
         reason = trial.user_attrs.get("fail_reason")
-        left = self._time_left_s()
+        left = self._left = self._time_left_s()
         logging.info(
             "Trial %d %s (%d of %d finished):%s best %s; %s; elapsed %.0f s%s%s",
             trial.number,
