@@ -1,13 +1,15 @@
 """The stacked-LSTM regressor and ``LSTMHyperModel``, the spec's search space over it.
 
-Two target transforms (``data.target_transform``):
+Three target transforms (``data.target_transform``):
 
 - ``level``: the network's ``Dense`` head forecasts the (scaled) target itself;
 - ``delta``: the head forecasts the change from the window's last target value, scaled by the training
   split's changes, and :class:`DeltaToLevel` adds the last value back inside the model. Its head starts
   at zero, so an untrained model forecasts "last value plus the average change", and training only has
   to learn what differs from it. On a smooth trending series the level model must learn to repeat its
-  input's last value exactly, which it does poorly; the delta model gets it for free.
+  input's last value exactly, which it does poorly; the delta model gets it for free;
+- ``seasonal_delta``: the same, from the value one season before each target (the seasonal naive
+  forecast) instead of the last one.
 
 Either way the model maps windows to the target's level, so the loss, the validation loss and the
 export mean the same thing for both, and a search over both compares like with like.
@@ -154,15 +156,20 @@ def build_lstm_model(
 def resolve_target_transform(
     setting: str | Sequence[str], season_length: int | None, window_size: int
 ) -> str | tuple[str, ...]:
-    """``data.target_transform`` for a series: ``"auto"`` becomes ``"seasonal_delta"`` when the
-    series has a season that fits in the window, else ``"delta"``.
+    """``data.target_transform`` for a series. ``"auto"`` becomes ``"seasonal_delta"`` when the
+    series has a season that fits in the window, else ``("delta", "level")``: both, searched as the
+    hyperparameter ``target_transform`` (their validation losses are in the same units). On the
+    public series of docs/benchmarks.md, seasonal_delta beat every baseline where there is a season,
+    and without one the validation loss told delta (trending, random-walk series) from level
+    (mean-reverting ones) on every seed.
 
     Raises:
         ValueError: ``seasonal_delta`` is asked for and the season does not fit in the window.
     """
     fits = bool(season_length) and 2 <= season_length <= window_size
+    auto = ("seasonal_delta",) if fits else ("delta", "level")
     names = (setting,) if isinstance(setting, str) else tuple(setting)
-    names = tuple(("seasonal_delta" if fits else "delta") if n == "auto" else n for n in names)
+    names = tuple(expanded for n in names for expanded in (auto if n == "auto" else (n,)))
     if "seasonal_delta" in names and not fits:
         raise ValueError(
             f"data.target_transform: seasonal_delta needs a season of 2 to data.window_size = "

@@ -26,7 +26,7 @@ from pathlib import Path
 import optuna
 import pytest
 from optuna.trial import TrialState
-from test_cli import SCRIPT, TINY_CONFIG, write_series_csv
+from test_cli import SCRIPT, SPEC_NAMES, TINY_CONFIG, write_series_csv
 from test_workers import FAST_HEARTBEATS
 
 from lstm_tuner.artifacts import WEIGHTS_FILENAME
@@ -144,7 +144,8 @@ def _wait_for_trial_of(study: str, worker: subprocess.Popen, timeout_s: float = 
         except KeyError:
             running = []
         if any(
-            t.user_attrs.get("worker", "").endswith(f":{worker.pid}") and len(t.params) == 5
+            t.user_attrs.get("worker", "").endswith(f":{worker.pid}")
+            and SPEC_NAMES <= t.params.keys()
             for t in running
         ):
             return

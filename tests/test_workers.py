@@ -15,7 +15,7 @@ from pathlib import Path
 import optuna
 import pytest
 from optuna.trial import TrialState
-from test_cli import SCRIPT, TINY_CONFIG, run_cli, write_series_csv
+from test_cli import SCRIPT, SPEC_NAMES, TINY_CONFIG, run_cli, write_series_csv
 
 from lstm_tuner.study import sqlalchemy_url
 
@@ -82,7 +82,9 @@ def _wait_for_running_trial(
         except Exception:  # noqa: BLE001 - the storage or the study does not exist yet
             running = []
         running = [
-            t for t in running if len(t.params) == 5 and len(t.intermediate_values) >= epochs_done
+            t
+            for t in running
+            if SPEC_NAMES <= t.params.keys() and len(t.intermediate_values) >= epochs_done
         ]
         if running:
             return running[0].number
@@ -123,7 +125,10 @@ def test_workers_share_one_budget(workdir: Path, storage):
     assert (run_dir / "summary.md").exists() and not (run_dir / "plots").exists()  # --no_plots
 
 
-def test_killed_worker_trial_is_failed_and_retried(workdir: Path, storage):
+@pytest.mark.parametrize("n_trials", [1, 3])
+def test_killed_worker_trial_is_failed_and_retried(workdir: Path, storage, n_trials: int):
+    # n_trials=1: the dead trial holds the whole budget, so the next worker waits for it and fails it
+    # itself (study.fail_stale_trials); 3: Optuna fails it when the next trial starts.
     flags, url, name = storage
     args = [
         "--config",
@@ -133,7 +138,7 @@ def test_killed_worker_trial_is_failed_and_retried(workdir: Path, storage):
         *flags,
         "--no_plots",
         "--n_trials",
-        "3",
+        str(n_trials),
         "--override",
         "training.epochs=3",
         *FAST_HEARTBEATS,
@@ -145,7 +150,7 @@ def test_killed_worker_trial_is_failed_and_retried(workdir: Path, storage):
     killed_at = time.time()
     assert _load(url, name).trials[killed].state == TrialState.RUNNING  # nobody cleaned up yet
 
-    proc = run_cli(workdir, *args)
+    proc = run_cli(workdir, *args, timeout=240)  # a worker that never fails the dead trial waits
     assert proc.returncode == 0, proc.stderr[-3000:]
     study = _load(url, name)
     trials = study.get_trials(deepcopy=False)
@@ -162,7 +167,7 @@ def test_killed_worker_trial_is_failed_and_retried(workdir: Path, storage):
     ]
     assert len(retries) == 1 and retries[0].state == TrialState.COMPLETE
     assert retries[0].params == dead.params
-    assert len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))) == 3
+    assert len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))) == n_trials
     _assert_numbers_contiguous(study)
 
 
@@ -191,7 +196,8 @@ def test_interrupt_leaves_no_running_trial_and_rerun_finishes(workdir: Path, sig
     assert not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     assert study.trials[0].state == TrialState.FAIL
     assert 1 <= len(study.trials[0].intermediate_values) < 20  # stopped inside fit
-    rerun = run_cli(workdir, *args)
+    # The rerun only has to finish the study: short trials (the epochs are not part of the study).
+    rerun = run_cli(workdir, *args[:-1], "training.epochs=2")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert "2 of 2 trials complete" in rerun.stdout
 
@@ -222,7 +228,7 @@ def test_overwrite_restarts_the_study_once_with_and_without_workers(workdir: Pat
     flags, url, name = storage
     base = ["--config", "tiny.yaml", "--study-name", name, *flags, "--no_plots"]
     base += ["--override", "training.epochs=1"]
-    first = run_cli(workdir, *base, "--n_trials", "2")
+    first = run_cli(workdir, *base, "--n_trials", "1")
     assert first.returncode == 0, first.stderr[-3000:]
     first_end = max(t.datetime_complete for t in _load(url, name).trials)
 
