@@ -67,8 +67,21 @@ _FORECAST_SERIES = flags.DEFINE_list(
     None,
     "forecast: the public series (default: the mode's); see bench/public_series.py.",
 )
+_FORECAST_TRANSFORMS = flags.DEFINE_multi_string(
+    "forecast_transforms",
+    None,
+    "forecast: the data.target_transform values to run (default: the mode's; repeatable): level, "
+    "delta, seasonal_delta, auto, or several joined by + (searched as a hyperparameter).",
+)
 _FORECAST_CSV = flags.DEFINE_string(
     "forecast_csv", None, "forecast: also a CSV file with columns time,value."
+)
+flags.register_validator(
+    "forecast_transforms",
+    lambda values: all(
+        set(v.split("+")) <= {"level", "delta", "seasonal_delta", "auto"} for v in values or ()
+    ),
+    "forecast_transforms are level, delta, seasonal_delta or auto, or several joined by +",
 )
 flags.register_validator(
     "sections",
@@ -124,6 +137,8 @@ def main(argv: Sequence[str]) -> None:
     seeds = _SEEDS.value or settings["seeds"]
     methods = _METHODS.value or settings["methods"]
     settings.update(seeds=seeds, methods=methods)
+    if _FORECAST_TRANSFORMS.value:
+        settings["forecast_transforms"] = list(_FORECAST_TRANSFORMS.value)
     sections = set(_SECTIONS.value or SECTIONS)
     logging.set_verbosity(logging.INFO)
 

