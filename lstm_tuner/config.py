@@ -114,9 +114,10 @@ class DataConfig:
         target_transform: What the model forecasts: ``"level"`` (the value itself), ``"delta"``
             (the change from the window's last value), ``"seasonal_delta"`` (the change from the
             value one season before, i.e. from the seasonal naive forecast), ``"auto"`` (the
-            default, chosen by the forecast benchmark in docs/benchmarks.md: seasonal_delta when
-            the series has a season that fits in the window, else delta and level searched as
-            the hyperparameter ``target_transform``), or a list of them, searched likewise.
+            default, chosen by the forecast benchmark in docs/benchmarks.md: seasonal_delta and
+            delta when the series has a season that fits in the window, else delta and level,
+            searched as the hyperparameter ``target_transform``), or a list of them, searched
+            likewise.
         season_length: The season of the seasonal-naive baseline and of MASE, in steps; ``null``
             detects it from the training split; 1 means no season.
         delimiter: The CSV file's field delimiter; ``null`` sniffs it from the header

@@ -171,14 +171,19 @@ def test_seasonal_delta_forecasts_a_pure_season_exactly_after_a_short_training()
         LSTMHyperModel(4, 1, target_transform="seasonal_delta", season_length=6)
 
 
-def test_auto_picks_seasonal_delta_for_a_season_that_fits_else_searches_delta_and_level():
+def test_auto_searches_seasonal_delta_and_delta_with_a_fitting_season_else_delta_and_level():
     from lstm_tuner.model import resolve_target_transform
 
-    assert resolve_target_transform("auto", 12, 24) == "seasonal_delta"
+    assert resolve_target_transform("auto", 12, 24) == ("seasonal_delta", "delta")
     assert resolve_target_transform("auto", 48, 24) == ("delta", "level")
     assert resolve_target_transform("auto", None, 24) == ("delta", "level")
     assert resolve_target_transform(["auto", "level"], None, 24) == ("delta", "level")
-    assert resolve_target_transform(["level", "auto"], 12, 24) == ("level", "seasonal_delta")
+    assert resolve_target_transform(["level", "auto"], 12, 24) == (
+        "level",
+        "seasonal_delta",
+        "delta",
+    )
+    assert resolve_target_transform("seasonal_delta", 12, 24) == "seasonal_delta"
     with pytest.raises(ValueError, match="seasonal_delta needs a season"):
         resolve_target_transform("seasonal_delta", None, 24)
 
