@@ -203,12 +203,15 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def upload_result(location: ArtifactLocation, study: optuna.Study, path: str) -> str:
+def upload_result(
+    location: ArtifactLocation, study: optuna.Study, path: str, results: dict[str, Any]
+) -> str:
     """Uploads one file of the run's results to the study, unless the same bytes are there already.
 
-    The study's user attribute ``results`` maps each file name to its latest artifact id and hash.
+    Args:
+        results: The study's user attribute ``results`` (each file name to its latest artifact id
+            and hash), read once by the caller and updated here; the caller writes it back once.
     """
-    results = dict(study.user_attrs.get(RESULTS_ATTR) or {})
     name, digest = os.path.basename(path), _sha256(path)
     known = results.get(name)
     if known and known.get("sha256") == digest:
@@ -217,7 +220,6 @@ def upload_result(location: ArtifactLocation, study: optuna.Study, path: str) ->
         artifact_store=location.store, file_path=path, study_or_trial=study
     )
     results[name] = {"artifact_id": artifact_id, "sha256": digest}
-    study.set_user_attr(RESULTS_ATTR, results)
     return artifact_id
 
 

@@ -291,10 +291,13 @@ def publish_results(tuner: Tuner, output_dir: str, plot_files: list[str]) -> lis
             directory = os.path.join(output_dir, "export", name)
             if os.path.isdir(directory):
                 paths.append(archive_dir(directory, os.path.join(tmp, f"export_{name}.tar.gz")))
+        # One read and one write of the study's index, not one per file.
+        results = dict(tuner.study.user_attrs.get(artifacts.RESULTS_ATTR) or {})
         for path in paths:
             if os.path.isfile(path):
-                artifacts.upload_result(tuner.artifacts, tuner.study, path)
+                artifacts.upload_result(tuner.artifacts, tuner.study, path, results)
                 names.append(os.path.basename(path))
+        tuner.study.set_user_attr(artifacts.RESULTS_ATTR, results)
     logging.info("Results in the artifact store %s: %s", tuner.artifacts.url, ", ".join(names))
     return names
 
