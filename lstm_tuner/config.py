@@ -59,6 +59,8 @@ STRATEGIES: tuple[str, ...] = ("auto", "default", "mirrored", "one_device")
 TARGET_TRANSFORMS: tuple[str, ...] = ("level", "delta", "seasonal_delta")
 DECIMAL_MARKS: tuple[str, ...] = (".", ",")
 THOUSANDS_SEPARATORS: tuple[str, ...] = (",", ".", " ", "'", "_")
+#: The statistical models of :mod:`lstm_tuner.statistical` (statsforecast), in report order.
+STATISTICAL_MODELS: tuple[str, ...] = ("auto_ets", "auto_arima", "auto_theta")
 
 #: How often a running trial writes its heartbeat, and after how long without one it counts as dead.
 HEARTBEAT_INTERVAL_S = 30
@@ -258,6 +260,28 @@ class ExportConfig:
     enabled: bool = rule_field(True, flag_rule)
 
 
+@dataclasses.dataclass(frozen=True)
+class EvaluationConfig:
+    """How the final model is judged on the test split, besides the free baselines.
+
+    Attributes:
+        statistical_models: Which of AutoETS, AutoARIMA and AutoTheta (and so Comb, their mean) the
+            model is compared with; an empty list compares it with the free baselines only.
+        statistical_history: How many points before a split the statistical models are fitted on
+            (the tail of the history; docs/benchmarks.md measures the bound).
+    """
+
+    statistical_models: tuple[str, ...] = rule_field(STATISTICAL_MODELS, names_rule)
+    statistical_history: int = rule_field(1000, integer_rule(30, "must be an integer >= 30"))
+
+    def problems(self) -> list[tuple[str, str, Any]]:
+        unknown = [name for name in self.statistical_models if name not in STATISTICAL_MODELS]
+        if unknown:
+            rule = f"must name models among {list(STATISTICAL_MODELS)}"
+            return [("statistical_models", rule, list(self.statistical_models))]
+        return []
+
+
 def _load_search_space(raw: Any, key: str, where: str) -> tuple[ParamSpec, ...]:
     return space_from_dict({} if raw is None else raw, f"{where}: {key}")
 
@@ -272,6 +296,7 @@ class Config:
         training: Fixed training settings.
         study: The Optuna study.
         export: SavedModel export.
+        evaluation: How the final model is judged on the test split.
         path: The config file as given to :func:`load_config`; ``None`` when built otherwise.
     """
 
@@ -282,6 +307,7 @@ class Config:
     training: TrainingConfig = section_field(TrainingConfig)
     study: StudyConfig = section_field(StudyConfig)
     export: ExportConfig = section_field(ExportConfig)
+    evaluation: EvaluationConfig = section_field(EvaluationConfig)
     path: str | None = dataclasses.field(default=None, metadata={"internal": True})
 
     def replace(self, **changes: Any) -> Config:

@@ -217,6 +217,10 @@ def format_best(study: optuna.Study, objective_name: str) -> list[str]:
     return lines
 
 
+#: The study user attribute that holds the run's verdict on the test split (set by the run).
+VERDICT_ATTR = "verdict"
+
+
 def format_results(
     study: optuna.Study,
     *,
@@ -226,7 +230,8 @@ def format_results(
     importance: Importance | None = None,
     include_insight: bool = True,
 ) -> str:
-    """The results summary: trials per state (with reasons), total time, the best configuration,
+    """The results summary: the run's verdict on the test split (once a run has evaluated the study),
+    trials per state (with reasons), total time, the best configuration,
     parameter importance, edge-of-space warnings and the best trials as a table.
 
     Args:
@@ -243,6 +248,8 @@ def format_results(
         lines.append(f"Results in {location}")
     direction = "min" if study.direction == optuna.study.StudyDirection.MINIMIZE else "max"
     lines.append(f'Objective(name="{objective_name}", direction="{direction}")')
+    if study.user_attrs.get(VERDICT_ATTR):
+        lines.append(f"Verdict on the test split: {study.user_attrs[VERDICT_ATTR]}")
     lines += format_state_counts(study, objective_name)
     if trials:
         lines.append(format_total_time(study))

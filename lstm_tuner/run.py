@@ -36,7 +36,7 @@ from lstm_tuner.files import archive_dir, write_json_atomic, write_text_atomic
 from lstm_tuner.hyperparameters import HyperParameters
 from lstm_tuner.model import LSTMHyperModel, resolve_target_transform
 from lstm_tuner.objective import Objective
-from lstm_tuner.report import trials_csv
+from lstm_tuner.report import VERDICT_ATTR, trials_csv
 from lstm_tuner.selection import select_trial
 from lstm_tuner.summary import RunInfo, summary_markdown
 from lstm_tuner.tuner import Tuner, grid_of
@@ -235,6 +235,8 @@ def run(
             )
         test = evaluate_on_test(models, data, config)
         evaluation = {"verdict": verdict(test), "test": test, "retraining": retraining}
+        # Tuner.results_summary() on this study (from any host) repeats the verdict.
+        tuner.study.set_user_attr(VERDICT_ATTR, evaluation["verdict"])
         write_json_atomic(os.path.join(output_dir, "evaluation.json"), evaluation)
         importance = param_importances(tuner.study)
     write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(tuner.study))
