@@ -18,9 +18,9 @@ from collections.abc import Sequence
 
 from absl import app, flags, logging
 
-from lstm_tuner import console
-from lstm_tuner.config import STRATEGIES
 from lstm_tuner.errors import ConfigError, DataError, FatalError
+from lstm_tuner.job import console
+from lstm_tuner.names import STRATEGIES
 
 # Before anything imports TensorFlow: its C++ start-up notes stay out unless the user set the level.
 _FILTER_TF_NOISE = console.quiet_tensorflow_by_default()
@@ -136,8 +136,10 @@ def main(argv: Sequence[str]) -> int:
     """Loads the config and the data, opens the storage, runs the job, prints the summary."""
     del argv
     logging.set_verbosity(logging.WARNING)  # quiet until the input is known to be good
-    from lstm_tuner.config import load_config  # no TensorFlow: validate before the slow import
-    from lstm_tuner.data import load_data
+    from lstm_tuner.config.schema import (
+        load_config,  # no TensorFlow: validate before the slow import
+    )
+    from lstm_tuner.timeseries.series import load_data
 
     try:
         config = load_config(_CONFIG.value, _config_overrides())
@@ -145,7 +147,7 @@ def main(argv: Sequence[str]) -> int:
     except (ConfigError, DataError) as e:
         _fail(str(e))
     study_name = _STUDY_NAME.value or os.path.splitext(os.path.basename(_CONFIG.value))[0]
-    from lstm_tuner.backends import RunOptions, open_backends
+    from lstm_tuner.job.options import RunOptions, open_backends
 
     options = RunOptions(
         study_name=study_name,
@@ -174,13 +176,12 @@ def main(argv: Sequence[str]) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # our per-trial lines replace Optuna's
     # SIGTERM (a scheduler, `kill`) ends the running trial like Ctrl-C: recorded FAIL, study resumable.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    from lstm_tuner.run import make_tuner
-    from lstm_tuner.run import run as run_job
+    from lstm_tuner.job import run as run_lib
 
     try:
-        tuner = make_tuner(config, options, data, storage, location)
+        tuner = run_lib.make_tuner(config, options, data, storage, location)
         if _WORKERS.value > 1 and not _WORKER_INDEX.value:
-            from lstm_tuner import workers
+            from lstm_tuner.job import workers
 
             def command(index: int) -> list[str]:
                 return [
@@ -197,7 +198,7 @@ def main(argv: Sequence[str]) -> int:
                     f"{len(failed)} of {_WORKERS.value} workers failed (exit codes {failed})",
                     EXIT_FAILED,
                 )
-        result = run_job(config, options, data, tuner)
+        result = run_lib.run(config, options, data, tuner)
     except (ConfigError, DataError) as e:
         _fail(str(e))
     except FatalError as e:
@@ -231,7 +232,7 @@ def forecast_main(argv: Sequence[str]) -> int:
         if not flag.value:
             _fail(f"forecast: --{flag.name} is required")
     from lstm_tuner.files import write_text_atomic
-    from lstm_tuner.forecast import forecast_csv
+    from lstm_tuner.serving.forecast import forecast_csv
 
     try:
         with console.filtered_stderr() if _FILTER_TF_NOISE else contextlib.nullcontext():
@@ -247,7 +248,7 @@ def forecast_main(argv: Sequence[str]) -> int:
 
 def run() -> None:
     """Console-script entry point: the search, or ``lstm-tuner forecast``."""
-    from lstm_tuner import __version__
+    from lstm_tuner.version import __version__
 
     if "--version" in sys.argv[1:]:
         print(f"lstm-tuner {__version__}")

@@ -7,8 +7,8 @@ from typing import Any
 
 import optuna
 
-from lstm_tuner import study as study_lib
-from lstm_tuner.oracle import Oracle
+from lstm_tuner.engine.oracle import Oracle
+from lstm_tuner.storage import study as study_lib
 
 
 class RandomSearchOracle(Oracle):
@@ -24,7 +24,7 @@ class BayesianOptimizationOracle(Oracle):
 
     Args:
         num_initial_points: Random trials before TPE models the results (default: half the budget,
-            between 5 and 10; see :func:`lstm_tuner.study.tpe_startup_trials`).
+            between 5 and 10; see :func:`lstm_tuner.storage.study.tpe_startup_trials`).
         alpha / beta: KerasTuner's Gaussian-process settings; TPE has none, so only their defaults
             are accepted. For a Gaussian process, give the tuner ``sampler=optuna.samplers.GPSampler()``.
     """

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from lstm_tuner.engine.tuner import Tuner
 from lstm_tuner.oracles import (
     BayesianOptimizationOracle,
     GridSearchOracle,
     HyperbandOracle,
     RandomSearchOracle,
 )
-from lstm_tuner.tuner import Tuner
 
 _ORACLE_ARGS = (
     "hyperparameters",

@@ -78,7 +78,8 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> types.SimpleNamesp
     by the tests that read its outputs (test_plots.py, test_report.py): ``root`` holds the CSV and
     the config, ``out`` is the run directory, ``result`` what ``run`` returned."""
     from lstm_tuner.config import load_config
-    from lstm_tuner.run import RunOptions, run
+    from lstm_tuner.job.options import RunOptions
+    from lstm_tuner.job.run import run
 
     root = tmp_path_factory.mktemp("finished_run")
     config = load_config(write_tiny_run_config(root), ["training.retrain_epochs=2"])

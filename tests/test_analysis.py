@@ -8,8 +8,9 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState, create_trial
 
-from lstm_tuner import analysis, report
-from lstm_tuner.search_space import DEFAULT_SEARCH_SPACE
+from lstm_tuner.engine import analysis
+from lstm_tuner.engine import results as report
+from lstm_tuner.lstm.space import DEFAULT_SEARCH_SPACE
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

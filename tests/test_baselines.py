@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_tuner import baselines
+from lstm_tuner.timeseries import baselines
+from lstm_tuner.timeseries.season import detect_season
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +37,7 @@ def test_linear_trend_drift_is_exact_and_naive_is_off_by_the_slope():
     np.testing.assert_allclose(forecasts["naive_last_value"], actual - 0.5 * np.arange(1, 4))
     assert forecasts["seasonal_naive"] is None  # no season
     np.testing.assert_allclose(forecasts["training_mean"], series[:140].mean())
-    assert baselines.detect_season(series[:140]) is None
+    assert detect_season(series[:140]) is None
 
 
 @pytest.mark.parametrize("period", [7, 12, 24])
@@ -44,7 +45,7 @@ def test_pure_seasonal_series_seasonal_naive_is_exact_and_its_season_is_found(pe
     t = np.arange(20 * period)
     series = 100 + 10 * np.sin(2 * np.pi * t / period) + 3 * np.cos(4 * np.pi * t / period)
     train_end = int(0.7 * len(series))
-    assert baselines.detect_season(series[:train_end]) == period
+    assert detect_season(series[:train_end]) == period
     origins = np.arange(train_end, len(series) - 4)
     actual = _targets(series, origins, 5)
     forecasts = _all(series, origins, 5, train_end=train_end, season=period)
@@ -56,14 +57,14 @@ def test_pure_seasonal_series_seasonal_naive_is_exact_and_its_season_is_found(pe
     assert baselines.best_baseline(results) == "seasonal_naive"
     assert results["seasonal_naive"]["mse"] < 1e-12
     # a trend on top does not fool the detection into a shorter lag
-    assert baselines.detect_season(series[:train_end] + 0.3 * t[:train_end]) == period
+    assert detect_season(series[:train_end] + 0.3 * t[:train_end]) == period
 
 
 def test_random_walk_naive_is_optimal_and_has_no_season():
     rng = np.random.default_rng(0)
     series = np.cumsum(rng.normal(0.0, 1.0, 6000))
     train_end = 4200
-    assert baselines.detect_season(series[:train_end]) is None
+    assert detect_season(series[:train_end]) is None
     origins = np.arange(train_end, len(series))
     actual = _targets(series, origins, 1)
     scale = baselines.mase_scale(series[:train_end], None)

@@ -107,7 +107,7 @@ def _load_script():
 def test_methods_map_to_their_sampler_and_pruner():
     import optuna
 
-    from lstm_tuner import study as study_lib
+    from lstm_tuner.storage import study as study_lib
 
     bench = _load_script()
     kinds = {}

@@ -12,7 +12,7 @@ import tensorflow as tf
 from test_tuner import TINY_SPACE
 
 import lstm_tuner as lt
-from lstm_tuner import callbacks
+from lstm_tuner.engine import callbacks
 
 SEARCHED = {s.name for s in TINY_SPACE}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_tuner.search_space import LSTM_PARAM_NAMES
+from lstm_tuner.lstm.space import LSTM_PARAM_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "hparam_search.py"
@@ -96,8 +96,8 @@ def trial_weights(run_dir: Path, study_name: str, number: int, into: Path) -> Pa
 def _rebuilt_model(run_dir: Path, export_name: str, weights: Path):
     """The export's model, rebuilt from its metadata's hyperparameters, with ``weights`` loaded."""
     from lstm_tuner.config import load_config
-    from lstm_tuner.hyperparameters import HyperParameters
-    from lstm_tuner.run import make_hypermodel
+    from lstm_tuner.engine.hyperparameters import HyperParameters
+    from lstm_tuner.job.run import make_hypermodel
 
     meta = json.loads((run_dir / "export" / export_name / "metadata.json").read_text())
     config = load_config(run_dir.parent.parent / "tiny.yaml")
@@ -271,7 +271,7 @@ def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
             "The retrained best configuration beats every baseline and statistical model"
         )
     else:
-        from lstm_tuner.statistical import LABELS
+        from lstm_tuner.timeseries.statistical import LABELS
 
         assert evaluation["verdict"].startswith(f"The {LABELS[best]} forecast beats the model")
 
@@ -302,7 +302,7 @@ def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
 
 
 def verdict_of(test: dict) -> str:
-    from lstm_tuner.evaluation import verdict
+    from lstm_tuner.job.verdict import verdict
 
     return verdict(test)
 

@@ -29,8 +29,8 @@ from optuna.trial import TrialState
 from test_cli import SCRIPT, SPEC_NAMES, TINY_CONFIG, write_series_csv
 from test_workers import FAST_HEARTBEATS
 
-from lstm_tuner.artifacts import WEIGHTS_FILENAME
-from lstm_tuner.study import sqlalchemy_url
+from lstm_tuner.storage.artifacts import WEIGHTS_FILENAME
+from lstm_tuner.storage.study import sqlalchemy_url
 
 PG_URL = os.environ.get("LSTM_TUNER_TEST_POSTGRES_URL")
 N_TRIALS = 4
@@ -231,11 +231,11 @@ sys.path.insert(0, {str(Path(__file__).parent)!r})
 from test_cli import read_series_in_time_order
 import lstm_tuner as lt
 from lstm_tuner.config import load_config
-from lstm_tuner.data import load_data
-from lstm_tuner.run import make_hypermodel, model_season
+from lstm_tuner.timeseries.series import load_data
+from lstm_tuner.job.run import make_hypermodel
 config = load_config("tiny.yaml")
 data = load_data(config.data)
-tuner = lt.Tuner(make_hypermodel(config, 2, model_season(config, data)), max_trials={N_TRIALS},
+tuner = lt.Tuner(make_hypermodel(config, 2, data.anchor_season), max_trials={N_TRIALS},
                  storage={PG_URL!r}, study_name={study_name!r}, artifact_store={store!r})
 best = json.load(open({str(run_dir / "best_params.json")!r}))["trial_number"]
 model = tuner.load_model(best)

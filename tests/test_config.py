@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 import yaml
 
-from lstm_tuner.config import (
+from lstm_tuner.config.schema import (
     Config,
     DataConfig,
     ExportConfig,
@@ -25,8 +25,9 @@ from lstm_tuner.config import (
     config_to_dict,
     load_config,
 )
+from lstm_tuner.engine.search_space import ParamSpec
 from lstm_tuner.errors import ConfigError
-from lstm_tuner.search_space import DEFAULT_SEARCH_SPACE, ParamSpec
+from lstm_tuner.lstm.space import DEFAULT_SEARCH_SPACE
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 BASELINE = REPO / "configs" / "lstm_baseline.yaml"

@@ -103,7 +103,7 @@ def test_without_a_terminal_one_line_per_epoch_and_no_control_characters(workdir
 
 
 def test_the_users_own_log_level_is_respected(monkeypatch: pytest.MonkeyPatch):
-    from lstm_tuner import console
+    from lstm_tuner.job import console
 
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
     assert console.quiet_tensorflow_by_default() is False
@@ -114,7 +114,7 @@ def test_the_users_own_log_level_is_respected(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_the_filter_drops_the_startup_notes_and_keeps_everything_else(capfd):
-    from lstm_tuner import console
+    from lstm_tuner.job import console
 
     with console.filtered_stderr():
         os.write(2, b"W0000 00:00:1.0 cuda_platform.cc:52] failed call to cuInit: INTERNAL\n")

@@ -1,4 +1,4 @@
-"""Tests of lstm_tuner.csv_file: columns by name, time order, missing values, one-line errors."""
+"""Tests of lstm_tuner.timeseries.csv_file: columns by name, time order, missing values, one-line errors."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_tuner.csv_file import read_csv
 from lstm_tuner.errors import DataError
+from lstm_tuner.timeseries.csv_file import read_csv
 
 
 def write_csv(tmp_path: Path, text: str, name: str = "x.csv") -> Path:
@@ -237,7 +237,7 @@ PLAIN = "t,load,temp\n0,10.5,1\n1,11.25,2\n2,1234.5,3\n"
     ],
 )
 def test_files_as_people_have_them_read_as_the_plain_file(tmp_path, name, data, options, described):
-    from lstm_tuner.csv_file import read_series
+    from lstm_tuner.timeseries.csv_file import read_series
 
     plain = read_series(write_csv(tmp_path, PLAIN, "plain.csv"), "load", ["temp"], "t")
     path = tmp_path / "other.csv"

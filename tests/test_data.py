@@ -1,4 +1,4 @@
-"""Tests of lstm_tuner.data: built-in series, split, train-only scaling, load_data."""
+"""Tests of lstm_tuner.timeseries.series: built-in series, split, train-only scaling, load_data."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from test_csv_file import arange_csv, write_csv
 
-from lstm_tuner.config import BuiltinConfig, DataConfig, SplitConfig
-from lstm_tuner.data import Scaler, SeriesData, builtin_series, load_data, split_series
+from lstm_tuner.config.schema import BuiltinConfig, DataConfig, SplitConfig
 from lstm_tuner.errors import DataError
+from lstm_tuner.timeseries.series import Scaler, SeriesData, builtin_series, load_data, split_series
 
 # --- built-in series ---------------------------------------------------------------------------
 
@@ -61,9 +61,9 @@ def test_builtin_series_rejects_bad_length(num_points) -> None:
 
 
 def test_data_module_imports_neither_tensorflow_nor_optuna() -> None:
-    # The package itself may import optuna; lstm_tuner.data must add neither it nor TensorFlow.
+    # The package itself may import optuna; lstm_tuner.timeseries.series must add neither it nor TensorFlow.
     code = (
-        "import sys, lstm_tuner; before = set(sys.modules); import lstm_tuner.data; "
+        "import sys, lstm_tuner; before = set(sys.modules); import lstm_tuner.timeseries.series; "
         "added = set(sys.modules) - before; "
         "print(sorted(m for m in added if m.split('.')[0] in ('tensorflow', 'keras', 'optuna')), "
         "'tensorflow' in sys.modules)"

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lstm_tuner.export import METADATA_FILENAME, export_model
-from lstm_tuner.model import build_lstm_model, target_transform_of
+from lstm_tuner.lstm.model import build_lstm_model, target_transform_of
+from lstm_tuner.serving.export import METADATA_FILENAME, export_model
 
 MEAN = np.array([50.0, 10.0])
 SCALE = np.array([5.0, 2.0])

@@ -4,7 +4,7 @@ import optuna
 import pytest
 from optuna.trial import FixedTrial
 
-from lstm_tuner.hyperparameters import HyperParameters
+from lstm_tuner.engine.hyperparameters import HyperParameters
 
 
 def _study() -> optuna.Study:

@@ -1,4 +1,4 @@
-"""Tests of lstm_tuner.input_pipeline: windows over a shared series, tf.data pipelines, batching."""
+"""Tests of lstm_tuner.timeseries.windows: windows over a shared series, tf.data pipelines, batching."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lstm_tuner.errors import DataError
-from lstm_tuner.input_pipeline import Windows, make_dataset
+from lstm_tuner.timeseries.windows import Windows, make_dataset
 
 
 def naive_windows(values: np.ndarray, window: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:

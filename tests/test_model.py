@@ -6,9 +6,9 @@ import pytest
 import tensorflow as tf
 from optuna.trial import FixedTrial
 
-from lstm_tuner.hyperparameters import HyperParameters
-from lstm_tuner.model import LSTMHyperModel, build_lstm_model
-from lstm_tuner.search_space import DEFAULT_SEARCH_SPACE
+from lstm_tuner.engine.hyperparameters import HyperParameters
+from lstm_tuner.lstm.model import LSTMHyperModel, build_lstm_model
+from lstm_tuner.lstm.space import DEFAULT_SEARCH_SPACE
 
 
 def _lstm_layers(model: keras.Model) -> list[keras.layers.LSTM]:
@@ -132,7 +132,7 @@ TINY_VALUES = {"hidden_size": 8, "num_layers": 1, "dropout": 0.0, "lr": 5e-3, "b
 
 
 def test_delta_forecasts_a_linear_trend_exactly_after_a_short_training():
-    from lstm_tuner.input_pipeline import split_windows
+    from lstm_tuner.timeseries.windows import split_windows
 
     series = (3.0 + 0.25 * np.arange(300))[:, None]  # original units: a pure linear trend
     mean, std = series[:210].mean(), series[:210].std()
@@ -153,7 +153,7 @@ def test_delta_forecasts_a_linear_trend_exactly_after_a_short_training():
 
 
 def test_seasonal_delta_forecasts_a_pure_season_exactly_after_a_short_training():
-    from lstm_tuner.input_pipeline import split_windows
+    from lstm_tuner.timeseries.windows import split_windows
 
     t = np.arange(360)
     series = (50 + 7 * np.sin(2 * np.pi * t / 6) + 2 * np.cos(2 * np.pi * t / 3))[:, None]
@@ -172,7 +172,7 @@ def test_seasonal_delta_forecasts_a_pure_season_exactly_after_a_short_training()
 
 
 def test_auto_searches_seasonal_delta_and_delta_with_a_fitting_season_else_delta_and_level():
-    from lstm_tuner.model import resolve_target_transform
+    from lstm_tuner.lstm.model import resolve_target_transform
 
     assert resolve_target_transform("auto", 12, 24) == ("seasonal_delta", "delta")
     assert resolve_target_transform("auto", 48, 24) == ("delta", "level")
@@ -189,8 +189,8 @@ def test_auto_searches_seasonal_delta_and_delta_with_a_fitting_season_else_delta
 
 
 def test_delta_statistics_come_from_the_training_changes_of_arrays_windows_and_datasets():
-    from lstm_tuner.fit_inputs import target_changes
-    from lstm_tuner.input_pipeline import Windows
+    from lstm_tuner.lstm.fit_inputs import target_changes
+    from lstm_tuner.timeseries.windows import Windows
 
     rng = np.random.default_rng(0)
     values = np.cumsum(rng.normal(size=(60, 2)), axis=0)
@@ -226,7 +226,7 @@ def test_both_transforms_are_searched_as_a_categorical_hyperparameter():
 
 
 def test_validation_split_takes_the_last_fraction_in_order():
-    from lstm_tuner.fit_inputs import chronological_split
+    from lstm_tuner.lstm.fit_inputs import chronological_split
 
     x = np.arange(50, dtype="float32").reshape(10, 5, 1)
     y = np.arange(10, dtype="float32")[:, None]

@@ -14,8 +14,10 @@ import pytest
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
 
-from lstm_tuner import analysis, callbacks, forecast_plots, plots
-from lstm_tuner.search_space import DEFAULT_SEARCH_SPACE
+from lstm_tuner.engine import analysis, callbacks
+from lstm_tuner.lstm.space import DEFAULT_SEARCH_SPACE
+from lstm_tuner.reporting import model_plots as forecast_plots
+from lstm_tuner.reporting import search_plots as plots
 
 pytest.importorskip("matplotlib")
 
@@ -116,7 +118,7 @@ def test_slice_panels_span_the_searched_range_and_star_the_best(tmp_path, monkey
 
 
 def test_forecast_plots_are_real_images(tmp_path):
-    from lstm_tuner import baselines
+    from lstm_tuner.timeseries import baselines
 
     series = 100 + 10 * np.sin(np.arange(122) / 5)
     actual = np.stack([series[1:121], series[2:122]], axis=1)  # two steps ahead

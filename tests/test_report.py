@@ -12,7 +12,8 @@ import optuna
 from optuna.trial import TrialState, create_trial
 from test_analysis import MIDDLE, SPACE
 
-from lstm_tuner import analysis, report
+from lstm_tuner.engine import analysis
+from lstm_tuner.engine import results as report
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -8,8 +8,8 @@ import warnings
 import numpy as np
 import pytest
 
-from lstm_tuner import statistical
-from lstm_tuner.evaluation import verdict
+from lstm_tuner.job.verdict import verdict
+from lstm_tuner.timeseries import statistical
 
 
 def _ses_series(n: int = 260, alpha: float = 0.3, seed: int = 1) -> np.ndarray:

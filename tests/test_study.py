@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_tuner.study import redact_url
+from lstm_tuner.storage.study import redact_url
 
 
 @pytest.mark.parametrize(

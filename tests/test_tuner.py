@@ -12,8 +12,8 @@ from tensorflow.python.framework import ops as tf_ops
 from tensorflow.python.framework.func_graph import FuncGraph
 
 import lstm_tuner as lt
-from lstm_tuner.search_space import ParamSpec
-from lstm_tuner.session import training_seed
+from lstm_tuner.engine.search_space import ParamSpec
+from lstm_tuner.engine.session import training_seed
 
 TINY_SPACE = (
     ParamSpec("hidden_size", "int", low=8, high=16, step=8),
@@ -441,7 +441,7 @@ def test_grid_search_covers_the_grid(tmp_path, sine_windows):
 
 
 def test_default_tpe_random_start_is_half_the_budget(tmp_path):
-    from lstm_tuner.study import tpe_startup_trials
+    from lstm_tuner.storage.study import tpe_startup_trials
 
     assert [tpe_startup_trials(n) for n in (None, 4, 10, 16, 20, 100)] == [10, 5, 5, 8, 10, 10]
     tuner = lt.Tuner(_tiny_lstm(), max_trials=10, directory=tmp_path, project_name="d", seed=0)

@@ -17,7 +17,7 @@ import pytest
 from optuna.trial import TrialState
 from test_cli import SCRIPT, SPEC_NAMES, TINY_CONFIG, run_cli, write_series_csv
 
-from lstm_tuner.study import sqlalchemy_url
+from lstm_tuner.storage.study import sqlalchemy_url
 
 pytestmark = pytest.mark.slow
 
@@ -203,7 +203,7 @@ def test_interrupt_leaves_no_running_trial_and_rerun_finishes(workdir: Path, sig
 
 
 def test_workers_get_one_gpu_each_round_robin(workdir: Path, monkeypatch: pytest.MonkeyPatch):
-    from lstm_tuner import workers
+    from lstm_tuner.job import workers
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
     probe = (

@@ -151,7 +151,8 @@ def describe_environment(mode: str, settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def make_space(kind: str) -> tuple[Any, ...]:
-    from lstm_tuner.search_space import DEFAULT_SEARCH_SPACE, ParamSpec
+    from lstm_tuner.engine.search_space import ParamSpec
+    from lstm_tuner.lstm.space import DEFAULT_SEARCH_SPACE
 
     if kind == "spec":
         return DEFAULT_SEARCH_SPACE
@@ -172,7 +173,7 @@ def make_space(kind: str) -> tuple[Any, ...]:
 
 
 def fixed_space(values: dict[str, Any]) -> tuple[Any, ...]:
-    from lstm_tuner.search_space import ParamSpec
+    from lstm_tuner.engine.search_space import ParamSpec
 
     return tuple(ParamSpec(name, "fixed", value=value) for name, value in values.items())
 
@@ -180,8 +181,8 @@ def fixed_space(values: dict[str, Any]) -> tuple[Any, ...]:
 def load_series(
     num_points: int, window_size: int, csv: str | None = None, target: str | None = None
 ):
-    from lstm_tuner.config import BuiltinConfig, DataConfig
-    from lstm_tuner.data import load_data
+    from lstm_tuner.config.schema import BuiltinConfig, DataConfig
+    from lstm_tuner.timeseries.series import load_data
 
     if csv:
         return load_data(

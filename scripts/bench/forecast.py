@@ -47,7 +47,7 @@ WINDOWS = {
 
 def _config(csv: str, window: int, transform: str, seed: int, settings: dict[str, Any]) -> Any:
     from lstm_tuner.config import config_from_dict
-    from lstm_tuner.space_config import space_to_dict
+    from lstm_tuner.config.space import space_to_dict
 
     return config_from_dict(
         {
@@ -73,9 +73,9 @@ def _config(csv: str, window: int, transform: str, seed: int, settings: dict[str
 
 def applicable(csv: str, window: int, transform: str) -> bool:
     """Whether ``transform`` can model the series (``seasonal_delta`` needs a season in the window)."""
-    from lstm_tuner.data import load_data
     from lstm_tuner.errors import ConfigError
-    from lstm_tuner.run import make_hypermodel, model_season
+    from lstm_tuner.job.run import make_hypermodel
+    from lstm_tuner.timeseries.series import load_data
 
     config = _config(
         csv,
@@ -86,7 +86,7 @@ def applicable(csv: str, window: int, transform: str) -> bool:
     )
     data = load_data(config.data)
     try:
-        make_hypermodel(config, data.num_features, model_season(config, data))
+        make_hypermodel(config, data.num_features, data.anchor_season)
     except ConfigError:
         return False
     return True
@@ -96,13 +96,14 @@ def run_one(
     csv: str, window: int, transform: str, seed: int, settings: dict[str, Any], directory: str
 ) -> dict[str, Any]:
     """One search, its retraining and its test scores; the re-evaluated choice too."""
-    from lstm_tuner import study as study_lib
-    from lstm_tuner.backends import RunOptions, open_backends
-    from lstm_tuner.data import load_data
-    from lstm_tuner.evaluation import evaluate_on_test, retrain
-    from lstm_tuner.hyperparameters import HyperParameters
-    from lstm_tuner.run import make_tuner
-    from lstm_tuner.selection import select_trial
+    from lstm_tuner.engine.hyperparameters import HyperParameters
+    from lstm_tuner.job.options import RunOptions, open_backends
+    from lstm_tuner.job.retraining import retrain
+    from lstm_tuner.job.run import make_tuner
+    from lstm_tuner.job.selection import select_trial
+    from lstm_tuner.job.verdict import evaluate_on_test
+    from lstm_tuner.storage import study as study_lib
+    from lstm_tuner.timeseries.series import load_data
 
     config = _config(csv, window, transform, seed, settings)
     data = load_data(config.data)

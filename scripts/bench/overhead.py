@@ -17,8 +17,8 @@ def bench_overhead(settings: dict[str, Any]) -> dict[str, Any]:
 
     import keras
 
-    from lstm_tuner.model import LSTMHyperModel, build_lstm_model
-    from lstm_tuner.tuner import Tuner
+    from lstm_tuner.engine.tuner import Tuner
+    from lstm_tuner.lstm.model import LSTMHyperModel, build_lstm_model
 
     config = dict(hidden_size=64, num_layers=2, dropout=0.1, lr=1e-3, batch_size=64)
     epochs = settings["overhead_epochs"]

@@ -17,7 +17,7 @@ def pipeline_child(kind: str, num_points: int, window_size: int) -> dict[str, An
     import numpy as np
     import tensorflow as tf
 
-    from lstm_tuner.input_pipeline import Windows, make_dataset
+    from lstm_tuner.timeseries.windows import Windows, make_dataset
 
     series = np.random.default_rng(0).standard_normal((num_points, 1)).astype(np.float32)
     tf.constant(0.0)  # TF initialized before the baseline
@@ -73,7 +73,7 @@ def throughput(ds: Any, max_batches: int) -> float:
 def bench_pipeline(settings: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
-    from lstm_tuner.input_pipeline import Windows, make_dataset
+    from lstm_tuner.timeseries.windows import Windows, make_dataset
 
     num_points, window = settings["pipeline_points"], settings["pipeline_window"]
     # Throughput on a series of 200k points (the pipeline's speed does not depend on its length).

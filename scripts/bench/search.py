@@ -33,8 +33,8 @@ def sampler_and_pruner(method: str, seed: int, n_trials: int, epochs: int) -> tu
     """The Optuna sampler and pruner of one of our search methods (see ``METHODS``)."""
     import optuna
 
-    from lstm_tuner import study as study_lib
-    from lstm_tuner.config import StudyConfig
+    from lstm_tuner.config.schema import StudyConfig
+    from lstm_tuner.storage import study as study_lib
 
     defaults = StudyConfig()
     startup = _TPE_STARTUP.fullmatch(method)
@@ -69,9 +69,9 @@ def _our_search(
     """Runs one search with lstm_tuner; returns (best value, epochs trained, pruned trials)."""
     import optuna
 
-    from lstm_tuner import study as study_lib
-    from lstm_tuner.model import LSTMHyperModel
-    from lstm_tuner.tuner import Tuner
+    from lstm_tuner.engine.tuner import Tuner
+    from lstm_tuner.lstm.model import LSTMHyperModel
+    from lstm_tuner.storage import study as study_lib
 
     class _MeasuredTuner(Tuner):
         def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> float:
@@ -111,7 +111,7 @@ def _keras_tuner_search(
     import keras
     import keras_tuner as kt
 
-    from lstm_tuner.model import build_lstm_model
+    from lstm_tuner.lstm.model import build_lstm_model
 
     counter = {"epochs": 0}
 
@@ -278,7 +278,7 @@ def bench_search(
 
 def pruning_section(search: dict[str, Any]) -> dict[str, Any]:
     """Pruners against the same TPE search without pruning (``default`` when its pruner is none)."""
-    from lstm_tuner.config import StudyConfig
+    from lstm_tuner.config.schema import StudyConfig
 
     base_method = "none" if StudyConfig().pruner != "none" else "default"
     rows = {(s["dataset"], s["method"]): s for s in search["summary"]}

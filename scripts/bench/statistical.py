@@ -2,9 +2,9 @@
 AutoETS, AutoARIMA, AutoTheta and Comb against the free baselines, per bound on the fitting history
 (``evaluation.statistical_history``), and the detected season against each series' known one.
 
-Every series is split and windowed as the product does it (``lstm_tuner.data.load_data``), and the
+Every series is split and windowed as the product does it (``lstm_tuner.timeseries.series.load_data``), and the
 models are scored on the test split's one-step forecasts in original units, fitted on the points
-before it, exactly as :func:`lstm_tuner.evaluation.evaluate_on_test` scores them.
+before it, exactly as :func:`lstm_tuner.job.verdict.evaluate_on_test` scores them.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ HISTORIES: tuple[int | None, ...] = (250, 500, 1000, 2000, None)
 
 
 def _series_data(name: str, path: str | None) -> Any:
-    from lstm_tuner.config import DataConfig, config_from_dict
-    from lstm_tuner.data import load_data
+    from lstm_tuner.config.schema import DataConfig, config_from_dict
+    from lstm_tuner.timeseries.series import load_data
 
     if path is None:  # the built-in series
         return load_data(DataConfig())
@@ -38,7 +38,7 @@ def _series_data(name: str, path: str | None) -> Any:
 
 def measure_series(data: Any, histories: Sequence[int | None]) -> dict[str, Any]:
     """One series: the baselines, then each model per history bound (test MSE and seconds)."""
-    from lstm_tuner import baselines, statistical
+    from lstm_tuner.timeseries import baselines, statistical
 
     series = data.values[:, 0]
     train_end, validation_end = data.boundaries

@@ -1,7 +1,7 @@
 """Storage: what N workers ask of one PostgreSQL instance (connections, and the latency of the calls
 a search makes), with simulated trials so that the database, not training, is measured.
 
-Each simulated worker is a process doing what ``lstm_tuner.base_tuner.BaseTuner.search`` does
+Each simulated worker is a process doing what ``lstm_tuner.engine.base_tuner.BaseTuner.search`` does
 against the storage: count the budget and the running trials (``get_trials``), then one
 ``study.optimize(n_trials=1)`` (ask, heartbeat thread, the spec's 5 suggestions, one report per
 "epoch" where a short sleep stands for the training, tell). ``trial_overhead`` is that call's wall
@@ -25,7 +25,7 @@ def storage_child(url: str, study_name: str, seconds: float, epoch_s: float) -> 
     import optuna
     from optuna.trial import TrialState
 
-    from lstm_tuner import study as study_lib
+    from lstm_tuner.storage import study as study_lib
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = study_lib.open_storage(url, heartbeat_interval_s=1, grace_period_s=5)
@@ -65,7 +65,7 @@ def storage_child(url: str, study_name: str, seconds: float, epoch_s: float) -> 
 def _connections(url: str) -> int:
     import sqlalchemy
 
-    from lstm_tuner.study import sqlalchemy_url
+    from lstm_tuner.storage.study import sqlalchemy_url
 
     engine = sqlalchemy.create_engine(sqlalchemy_url(url))
     with engine.connect() as conn:

@@ -1,0 +1,389 @@
+"""``BaseTuner``: KerasTuner's search loop, run by an Optuna study; what a trial does is ``run_trial``.
+
+Per trial: a KerasTuner-style :class:`~lstm_tuner.engine.oracle.Trial` over the Optuna trial, whose
+``hyperparameters`` suggest values to the sampler -> ``run_trial(trial, *search_args)`` -> its result (a
+float, a dict of metrics, a ``History``, or a list of those, one per execution) -> the trial's value in
+the study. The study's storage is the source of truth: a new tuner on the same storage resumes it, and
+several processes (workers) may search the same study: the budget is counted in the storage.
+
+Subclass it and override :meth:`run_trial` to tune anything (KerasTuner's "tune anything" guide);
+:class:`~lstm_tuner.engine.tuner.Tuner` is the subclass that builds and trains Keras models.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+from absl import logging
+from optuna.trial import TrialState
+
+from lstm_tuner import files
+from lstm_tuner.engine import results
+from lstm_tuner.engine.hyperparameters import HyperParameters
+from lstm_tuner.engine.objective import (
+    DEFAULT_OBJECTIVE,
+    Objective,
+    get_objective,
+    value_from_result,
+)
+from lstm_tuner.engine.oracle import Oracle, Trial
+from lstm_tuner.engine.progress import SearchProgress
+from lstm_tuner.engine.session import released_custom_gradients
+from lstm_tuner.errors import FailedTrialError, FatalError, FatalRuntimeError
+from lstm_tuner.names import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRIES
+from lstm_tuner.rules import is_int
+from lstm_tuner.storage import artifacts
+from lstm_tuner.storage import study as study_lib
+
+_WAIT_FOR_OTHER_WORKERS_S = 2.0
+
+
+class BaseTuner:
+    """A hyperparameter search whose trials run :meth:`run_trial`, on an Optuna study.
+
+    Args:
+        objective: A metric name (``"val_loss"``; direction inferred) or :class:`~lstm_tuner.Objective`.
+        max_trials: Finished trials (COMPLETE or PRUNED, counted in the storage) the study runs to.
+        sampler: Any Optuna sampler; default :func:`lstm_tuner.storage.study.make_sampler` (TPE with ``seed``).
+        pruner: Any Optuna pruner; default none.
+        storage: An Optuna storage URL or instance; default an SQLite file
+            ``<directory>/<project_name>/study.db``.
+        study_name: Default ``project_name``.
+        directory: Where the project lives (default the current directory).
+        project_name: Default ``"untitled_project"``.
+        overwrite: Delete the study and start afresh.
+        seed: Seeds the default sampler (and, in :class:`~lstm_tuner.Tuner`, each trial's training).
+        hyperparameters: A ``HyperParameters`` whose declarations override those of the search (a
+            ``Fixed`` value, another range), as in KerasTuner.
+        tune_new_entries: Search hyperparameters that ``hyperparameters`` does not declare; when
+            false they take their defaults.
+        allow_new_entries: Allow such hyperparameters at all.
+        max_retries_per_trial: Run a failed trial again with the same values up to this many times.
+        max_consecutive_failed_trials: Stop the search after this many failures in a row.
+        heartbeat_interval_s / grace_period_s / max_retries: For a storage given by URL: heartbeats of
+            running trials, the silence after which a trial counts as dead (its worker was killed or
+            its machine lost), and how often such a trial is re-run with the same hyperparameters.
+        oracle: KerasTuner's way to give the search's settings (see :mod:`lstm_tuner.oracles`):
+            when given, its objective, budget, seed, hyperparameters and failure settings are used,
+            and its sampler and pruner unless ``sampler``/``pruner`` are given.
+        tuner_id / logger: KerasTuner's arguments; ``tuner_id`` names this process in logs, and a
+            logger is refused (KerasTuner deprecated it).
+        artifact_store: Where trial weights and run results are kept (see :mod:`lstm_tuner.storage.artifacts`):
+            a directory, ``s3://bucket/prefix`` or an ``ArtifactLocation``; default
+            ``<directory>/<project_name>/artifacts``. Every process working on the study must use
+            the same one.
+    """
+
+    def __init__(
+        self,
+        objective: str | Objective | None = "val_loss",
+        max_trials: int | None = 10,
+        sampler: optuna.samplers.BaseSampler | None = None,
+        pruner: optuna.pruners.BasePruner | None = None,
+        storage: str | optuna.storages.BaseStorage | None = None,
+        study_name: str | None = None,
+        directory: str | os.PathLike | None = None,
+        project_name: str | None = None,
+        overwrite: bool = False,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+        heartbeat_interval_s: int = HEARTBEAT_INTERVAL_S,
+        grace_period_s: int = GRACE_PERIOD_S,
+        max_retries: int = MAX_RETRIES,
+        artifact_store: str | os.PathLike | artifacts.ArtifactLocation | None = None,
+        oracle: Oracle | None = None,
+        tuner_id: str | None = None,
+        logger: Any = None,
+    ) -> None:
+        if logger is not None:
+            raise ValueError(
+                "Tuner(logger=...): KerasTuner deprecated its logger and lstm_tuner has none; the "
+                "study's storage records every trial (tuner.study, optuna-dashboard)"
+            )
+        if oracle is None:
+            oracle = Oracle(
+                objective,
+                max_trials,
+                hyperparameters,
+                allow_new_entries,
+                tune_new_entries,
+                seed,
+                max_retries_per_trial,
+                max_consecutive_failed_trials,
+            )
+        space = self._declared_space(oracle)
+        if oracle.max_trials is None and hasattr(oracle, "grid_size"):
+            oracle.max_trials = oracle.grid_size(space)
+        for label, val, low in (
+            ("max_trials", oracle.max_trials, 1),
+            ("max_consecutive_failed_trials", oracle.max_consecutive_failed_trials, 1),
+            ("max_retries_per_trial", oracle.max_retries_per_trial, 0),
+        ):
+            if not is_int(val) or val < low:
+                raise ValueError(f"Tuner: `{label}` must be an int >= {low}, but got {val!r}")
+        self.objective = (
+            DEFAULT_OBJECTIVE if oracle.objective is None else get_objective(oracle.objective)
+        )
+        self.max_trials = oracle.max_trials
+        self.seed = oracle.seed
+        self.hyperparameters = oracle.hyperparameters
+        self.tune_new_entries = oracle.tune_new_entries
+        self.allow_new_entries = oracle.allow_new_entries
+        self.max_retries_per_trial = oracle.max_retries_per_trial
+        self.max_consecutive_failed_trials = oracle.max_consecutive_failed_trials
+        self.tuner_id = tuner_id or os.environ.get("KERASTUNER_TUNER_ID", "tuner0")
+        self.directory = os.fspath(directory) if directory is not None else "."
+        self.project_name = project_name or "untitled_project"
+        self.project_dir = os.path.join(self.directory, self.project_name)
+        self.study_name = study_name or self.project_name
+        files.refuse_kerastuner_project(self.project_dir, storage)
+        os.makedirs(self.project_dir, exist_ok=True)
+        if storage is None:
+            storage = "sqlite:///" + os.path.abspath(os.path.join(self.project_dir, "study.db"))
+        self._storage = study_lib.open_storage(
+            storage,
+            heartbeat_interval_s=heartbeat_interval_s,
+            grace_period_s=grace_period_s,
+            max_retries=max_retries,
+        )
+        self.artifacts = (
+            artifact_store
+            if isinstance(artifact_store, artifacts.ArtifactLocation)
+            else artifacts.open_store(artifact_store, os.path.join(self.project_dir, "artifacts"))
+        )
+        if overwrite:
+            self._delete_previous_run()
+        self.study = optuna.create_study(
+            storage=self._storage,
+            sampler=sampler or oracle.make_sampler(self.max_trials, space),
+            pruner=pruner or oracle.make_pruner() or optuna.pruners.NopPruner(),
+            study_name=self.study_name,
+            direction=self.objective.optuna_direction,
+            load_if_exists=True,
+        )
+        if self.study.direction.name.lower() != self.objective.optuna_direction:
+            raise ValueError(
+                f"study {self.study_name!r} already exists with direction "
+                f"{self.study.direction.name.lower()}, but the objective {self.objective.name!r} "
+                f"asks for {self.objective.optuna_direction}; use overwrite=True or another study name"
+            )
+        artifacts.bind_store(self.study, self.artifacts)
+        oracle.bind(self.study, self.objective, self.max_trials)
+        self.oracle = oracle
+        self._consecutive_failures = 0
+        self._progress: SearchProgress | None = None
+
+    # -- the search -------------------------------------------------------------------------------
+
+    def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
+        """Runs trials until ``max_trials`` of them are finished in the storage.
+
+        Everything is passed to ``run_trial(trial, *fit_args, **fit_kwargs)``. Completed trials of an
+        earlier run are not run again.
+
+        Raises:
+            FatalError: when ``max_consecutive_failed_trials`` trials failed in a row, or the objective
+                is not logged by ``fit``.
+            KeyboardInterrupt: re-raised after the running trial is recorded as FAIL; the next
+                ``search`` resumes the study.
+        """
+        finished = study_lib.count_finished(self.study)
+        if finished >= self.max_trials:
+            logging.info("%d of %d trials complete; nothing to run", finished, self.max_trials)
+            return
+        logging.info(
+            "Search: %d of %d trials complete, running up to %d more",
+            finished,
+            self.max_trials,
+            self.max_trials - finished,
+        )
+        self._consecutive_failures = 0
+        self._progress = SearchProgress(self.study, self.max_trials, self.objective.name)
+        try:
+            while True:
+                finished = study_lib.count_finished(self.study)
+                if finished >= self.max_trials:
+                    break
+                running = len(self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+                if finished + running >= self.max_trials:
+                    # Other workers hold the last trials of the budget: wait for them. If one of them
+                    # dies, its heartbeat stops and the trial is failed here and re-run.
+                    time.sleep(_WAIT_FOR_OTHER_WORKERS_S)
+                    study_lib.fail_stale_trials(self.study)
+                    continue
+                self.study.optimize(
+                    lambda trial: self._objective(trial, fit_args, fit_kwargs),
+                    n_trials=1,
+                    catch=(FailedTrialError,),
+                    callbacks=[self._progress.trial_finished],
+                )
+        except KeyboardInterrupt:
+            logging.warning(
+                "Search interrupted: %d of %d trials complete; run the search again to resume.",
+                study_lib.count_finished(self.study),
+                self.max_trials,
+            )
+            raise
+
+    def _declared_space(self, oracle: Oracle) -> list[Any]:
+        """The search space known before the search (what ``GridSearch`` enumerates)."""
+        return list(oracle.hyperparameters.space) if oracle.hyperparameters is not None else []
+
+    def trial_hyperparameters(self, trial: optuna.trial.BaseTrial) -> HyperParameters:
+        """The live ``HyperParameters`` of a running trial (the tuner's own declarations first)."""
+        return HyperParameters(
+            trial,
+            declared=self.hyperparameters.space if self.hyperparameters is not None else (),
+            tune_new_entries=self.tune_new_entries,
+            allow_new_entries=self.allow_new_entries,
+        )
+
+    def _objective(
+        self, trial: optuna.Trial, fit_args: Sequence[Any], fit_kwargs: dict[str, Any]
+    ) -> float:
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        ahead = study_lib.trials_ahead(self.study, trial.number)
+        if ahead >= self.max_trials:
+            # Another worker asked for a trial at the same moment and the budget is taken.
+            reason = f"surplus: {ahead} earlier trials already fill max_trials={self.max_trials}"
+            trial.set_user_attr("fail_reason", reason)
+            raise FailedTrialError(reason)
+        hp = self.trial_hyperparameters(trial)
+        kt_trial = Trial(trial, self.objective, self.max_trials, hyperparameters=hp)
+        attempt = 0
+        while True:
+            try:
+                with released_custom_gradients():
+                    result = self.run_trial(kt_trial, *fit_args, **fit_kwargs)
+                value, best_step = value_from_result(result, self.objective)
+                if not np.isfinite(value):
+                    raise FailedTrialError(f"non-finite value of {self.objective.name}: {value}")
+                break
+            except optuna.TrialPruned:
+                self._consecutive_failures = 0
+                trial.set_user_attr("hyperparameters", hp.values)
+                raise
+            except (FatalError, KeyboardInterrupt) as e:
+                reason = str(e) if isinstance(e, FatalError) else "interrupted (KeyboardInterrupt)"
+                trial.set_user_attr("fail_reason", reason)
+                raise
+            except FailedTrialError as e:  # fails the trial, no retry (KerasTuner)
+                self._trial_failed(trial, hp, e)
+            except Exception as e:  # any other failure of user code or TF: retried, then failed
+                if attempt < self.max_retries_per_trial:
+                    attempt += 1
+                    logging.warning(
+                        "Trial %d raised %s: %s; retrying it (%d of %d)",
+                        trial.number,
+                        type(e).__name__,
+                        str(e).splitlines()[0] if str(e) else "",
+                        attempt,
+                        self.max_retries_per_trial,
+                    )
+                    continue
+                self._trial_failed(trial, hp, e)
+        if attempt:
+            trial.set_user_attr("retries", attempt)
+        if best_step is not None and "best_epoch" not in trial.user_attrs:
+            trial.set_user_attr("best_epoch", best_step + 1)
+        if isinstance(result, dict) and "history" not in trial.user_attrs:
+            trial.set_user_attr("history", [{k: float(v) for k, v in result.items()}])
+        trial.set_user_attr("hyperparameters", hp.values)
+        self._consecutive_failures = 0
+        return value
+
+    def _trial_failed(self, trial: optuna.Trial, hp: HyperParameters, error: Exception) -> None:
+        """Records why a trial failed and stops the search after too many in a row; always raises.
+
+        A failed trial spends budget, as in KerasTuner (user attribute ``counted``); trials failed by
+        their worker (killed, interrupted) do not.
+        """
+        import tensorflow as tf
+
+        if isinstance(error, tf.errors.ResourceExhaustedError):
+            reason = f"out of memory: {str(error).splitlines()[0]}"
+        elif isinstance(error, FailedTrialError):
+            reason = str(error).splitlines()[0] if str(error) else "FailedTrialError"
+        else:
+            reason = f"{type(error).__name__}: {error}".splitlines()[0]
+        trial.set_user_attr("fail_reason", reason)
+        trial.set_user_attr("hyperparameters", hp.values)
+        trial.set_user_attr("counted", True)
+        self._consecutive_failures += 1
+        if self._consecutive_failures >= self.max_consecutive_failed_trials:
+            raise FatalRuntimeError(
+                f"{self._consecutive_failures} consecutive trials failed "
+                f"(max_consecutive_failed_trials={self.max_consecutive_failed_trials}); "
+                f"last failure, trial {trial.number}: {reason}"
+            ) from error
+        raise FailedTrialError(reason) from error
+
+    # KerasTuner's hooks for a custom training loop in run_trial: there is nothing to report through
+    # them here (the value run_trial returns is the trial's), so they do nothing.
+    def on_epoch_begin(self, trial: Trial, model: Any, epoch: int, logs: Any = None) -> None:
+        """Called by a custom ``run_trial`` at the start of an epoch."""
+
+    def on_batch_begin(self, trial: Trial, model: Any, batch: int, logs: Any = None) -> None:
+        """Called by a custom ``run_trial`` before a batch."""
+
+    def on_batch_end(self, trial: Trial, model: Any, batch: int, logs: Any = None) -> None:
+        """Called by a custom ``run_trial`` after a batch."""
+
+    def on_epoch_end(self, trial: Trial, model: Any, epoch: int, logs: Any = None) -> None:
+        """Called by a custom ``run_trial`` at the end of an epoch."""
+
+    @property
+    def remaining_trials(self) -> int:
+        """Trials of the budget still to run (KerasTuner's name)."""
+        return max(0, self.max_trials - study_lib.count_finished(self.study))
+
+    def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
+        """Runs one trial; override it to tune anything.
+
+        Read the values from ``trial.hyperparameters`` (``hp.Float(...)`` asks the sampler) and return
+        the objective's value: a float, a dict of metrics holding the objective, a ``History``, or a
+        list of those (one per execution, averaged). Raise ``FailedTrialError`` to fail the trial.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__}.run_trial(trial, *args, **kwargs) must be overridden (or use "
+            "lt.Tuner with a hypermodel)"
+        )
+
+    # -- results ----------------------------------------------------------------------------------
+
+    def get_best_hyperparameters(self, num_trials: int = 1) -> list[HyperParameters]:
+        """Frozen ``HyperParameters`` of the best COMPLETE trials, best first."""
+        return [t.hyperparameters for t in self.oracle.get_best_trials(num_trials)]
+
+    def results_summary(self, num_trials: int = 10) -> None:
+        """Prints the results: counts per state, the best configuration and the best trials."""
+        print(self.results_summary_text(num_trials))
+
+    def results_summary_text(self, num_trials: int = 10) -> str:
+        """What :meth:`results_summary` prints."""
+        return results.format_results(
+            self.study,
+            objective_name=self.objective.name,
+            num_trials=num_trials,
+            location=self.project_dir,
+        )
+
+    def _delete_previous_run(self) -> None:
+        """Deletes the study and every artifact it uploaded to this tuner's store."""
+        try:
+            old = optuna.load_study(study_name=self.study_name, storage=self._storage)
+        except KeyError:
+            return
+        artifacts.remove_all(self.artifacts, old, self._storage)
+        optuna.delete_study(study_name=self.study_name, storage=self._storage)
+        logging.info("overwrite=True: deleted study %r", self.study_name)

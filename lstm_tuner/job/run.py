@@ -1,0 +1,351 @@
+"""The job behind the CLI: search -> run directory -> export -> optional retraining and evaluation.
+
+``run(config, options, ...)`` receives a validated, frozen :class:`~lstm_tuner.config.schema.Config`; it never
+reads flags. Everything it writes lives under ``options.output_dir``::
+
+    study.db            the Optuna storage (unless --storage points elsewhere)
+    artifacts/          the artifact store: each trial's best-epoch weights (unless --artifact_store)
+    best_params.json    the best trial's hyperparameters, value and number
+    trials.csv          one row per trial
+    summary.md          trials, best configuration, importance, edge warnings, test-set comparison
+    plots/              PNG plots (unless --no_plots; needs matplotlib)
+    tensorboard/        per-trial TensorBoard logs with HParams summaries (needs tensorboard)
+    export/best_trial/  SavedModel of the best trial (+ metadata.json)
+    export/final/       SavedModel of the retrained model (with --retrain_epochs)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+import optuna
+from absl import logging
+
+from lstm_tuner.config.schema import Config
+from lstm_tuner.engine.analysis import Importance, param_importances
+from lstm_tuner.engine.hyperparameters import HyperParameters
+from lstm_tuner.engine.objective import Objective
+from lstm_tuner.engine.results import VERDICT_ATTR, trials_csv
+from lstm_tuner.engine.tuner import Tuner, grid_of
+from lstm_tuner.errors import ConfigError, FatalError
+from lstm_tuner.files import archive_dir, write_json_atomic, write_text_atomic
+from lstm_tuner.job.options import RunOptions, open_backends
+from lstm_tuner.job.retraining import retrain
+from lstm_tuner.job.selection import select_trial
+from lstm_tuner.job.verdict import evaluate_on_test, verdict
+from lstm_tuner.lstm.model import LSTMHyperModel, resolve_target_transform
+from lstm_tuner.reporting import model_plots, search_plots
+from lstm_tuner.reporting.summary import RunInfo, summary_markdown
+from lstm_tuner.serving.export import export_trained
+from lstm_tuner.storage import artifacts
+from lstm_tuner.storage import study as study_lib
+from lstm_tuner.timeseries.series import SeriesData, load_data
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """What a run produced."""
+
+    output_dir: str
+    finished_trials: int
+    n_trials: int
+    best_trial: int | None
+    best_value: float | None
+    best_params: dict[str, Any]
+    evaluation: dict[str, Any] | None
+    summary: str
+
+
+def make_hypermodel(
+    config: Config, num_features: int, season_length: int | None = None
+) -> LSTMHyperModel:
+    """The LSTM hypermodel described by the config, for a series with this (model) season.
+
+    Raises:
+        ConfigError: ``data.target_transform`` cannot be used with this series.
+    """
+    try:
+        transform = resolve_target_transform(
+            config.data.target_transform, season_length, config.data.window_size
+        )
+    except ValueError as e:
+        raise ConfigError(f"{config.path}: {e}") from None
+    return LSTMHyperModel(
+        window_size=config.data.window_size,
+        num_features=num_features,
+        horizon=config.data.horizon,
+        search_space=config.search_space,
+        optimizer=config.training.optimizer,
+        clipnorm=config.training.clipnorm,
+        loss=config.training.loss,
+        target_transform=transform,
+        season_length=season_length,
+    )
+
+
+def make_tuner(
+    config: Config,
+    options: RunOptions,
+    data: SeriesData,
+    storage: optuna.storages.BaseStorage,
+    location: artifacts.ArtifactLocation,
+) -> Tuner:
+    """The tuner for a config and its data: sampler, pruner, storage, artifact store and study."""
+    hypermodel = make_hypermodel(config, data.num_features, data.anchor_season)
+    grid = None
+    if config.study.sampler == "grid":
+        try:
+            grid = grid_of(list(config.search_space))
+        except ValueError as e:
+            raise ConfigError(f"{config.path}: study.sampler: grid: {e}") from None
+    output_dir = os.path.abspath(options.output_dir)
+    sampler_seed = config.study.seed
+    if sampler_seed is not None:
+        # Workers with one seed would all sample the same values; each gets its own stream.
+        sampler_seed += options.worker_index
+    return Tuner(
+        hypermodel,
+        objective=Objective(config.study.objective, config.study.direction),
+        max_trials=config.study.n_trials,
+        sampler=study_lib.make_sampler(
+            config.study.sampler, sampler_seed, search_space=grid, n_trials=config.study.n_trials
+        ),
+        pruner=study_lib.make_pruner(config.study.pruner, max_epochs=config.training.epochs),
+        storage=storage,
+        study_name=options.study_name,
+        directory=os.path.dirname(output_dir),
+        project_name=os.path.basename(output_dir),
+        overwrite=options.overwrite,
+        seed=config.study.seed,
+        distribution_strategy=options.strategy,
+        tensorboard_dir=os.path.join(output_dir, "tensorboard"),
+        artifact_store=location,
+        progress=options.progress,
+    )
+
+
+def run(
+    config: Config,
+    options: RunOptions,
+    data: SeriesData | None = None,
+    tuner: Tuner | None = None,
+) -> RunResult:
+    """Runs (or resumes) the search and writes the run directory.
+
+    Args:
+        config: The validated configuration.
+        options: Where and how to run.
+        data: The series loaded from ``config.data`` (loaded here when ``None``).
+        tuner: From :func:`make_tuner` (made here, with :func:`open_backends`, when ``None``).
+
+    Raises:
+        DataError / ConfigError: before anything is created, for bad data or an unusable storage.
+        FatalError: when the search cannot go on.
+    """
+    if data is None:
+        data = load_data(config.data)
+    if tuner is None:
+        tuner = make_tuner(config, options, data, *open_backends(config, options))
+    logging.info(
+        "Data: %s; windows train/validation/test = %d/%d/%d; window_size=%d horizon=%d features=%s",
+        data.source,
+        len(data.train),
+        len(data.validation),
+        len(data.test),
+        config.data.window_size,
+        config.data.horizon,
+        list(data.column_names),
+    )
+    fit_kwargs = dict(
+        validation_data=data.validation, epochs=config.training.epochs, verbose=options.verbose
+    )
+    tuner.search(data.train, **fit_kwargs)
+    finished = study_lib.count_finished(tuner.study)
+    logging.info("%d of %d trials complete", finished, config.study.n_trials)
+    output_dir = tuner.project_dir
+    if options.worker_index:
+        return RunResult(output_dir, finished, config.study.n_trials, None, None, {}, None, "")
+    selection = select_trial(
+        tuner,
+        config.study.reevaluate_top_k,
+        config.study.reevaluate_seeds,
+        (data.train,),
+        fit_kwargs,
+    )
+    best_params: dict[str, Any] = {}
+    evaluation = None
+    importance = None
+    if selection is not None:
+        trial = selection.trial
+        best_params = study_lib.trial_hyperparameters(trial)
+        write_json_atomic(
+            os.path.join(output_dir, "best_params.json"),
+            {
+                "study_name": options.study_name,
+                "trial_number": trial.number,
+                "objective": config.study.objective,
+                "value": trial.value,
+                "params": best_params,
+                "selected_by": selection.by,
+                **({"reevaluation": selection.candidates} if selection.candidates else {}),
+            },
+        )
+        # One load of the best trial's model serves the export and the test-set comparison.
+        try:
+            best_model = tuner.load_model(trial)
+        except FileNotFoundError as e:
+            raise FatalError(
+                f"{e}: the artifact store {tuner.artifacts.url} does not hold what the study "
+                "records; run with the --artifact_store the workers used"
+            ) from None
+        if config.export.enabled:
+            export_trained(
+                best_model,
+                os.path.join(output_dir, "export", "best_trial"),
+                data,
+                config,
+                {
+                    "source": "best_trial",
+                    "trial_number": trial.number,
+                    "hyperparameters": best_params,
+                    "validation_loss": trial.value,
+                },
+            )
+        models = {"best_trial": best_model}
+        retraining = None
+        if config.training.retrain_epochs:
+            models["retrained"], retraining = retrain(
+                tuner,
+                data,
+                config,
+                HyperParameters.from_values(best_params),
+                config.training.retrain_epochs,
+                options.verbose,
+            )
+        test = evaluate_on_test(models, data, config)
+        evaluation = {"verdict": verdict(test), "test": test, "retraining": retraining}
+        # Tuner.results_summary() on this study (from any host) repeats the verdict.
+        tuner.study.set_user_attr(VERDICT_ATTR, evaluation["verdict"])
+        write_json_atomic(os.path.join(output_dir, "evaluation.json"), evaluation)
+        importance = param_importances(tuner.study)
+    write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(tuner.study))
+    plot_files: list[str] = []
+    if options.plots and selection and search_plots.check_available():
+        plot_files = write_plots(tuner, config, data, evaluation, importance)
+    summary = summary_markdown(
+        tuner.study,
+        run_info(config, options, data, tuner),
+        evaluation,
+        importance=importance,
+        plot_files=plot_files,
+        selection=None
+        if selection is None
+        else {
+            "trial": selection.trial.number,
+            "by": selection.by,
+            "candidates": selection.candidates,
+        },
+    )
+    write_text_atomic(os.path.join(output_dir, "summary.md"), summary)
+    publish_results(tuner, output_dir, plot_files)
+    return RunResult(
+        output_dir=output_dir,
+        finished_trials=finished,
+        n_trials=config.study.n_trials,
+        best_trial=selection.trial.number if selection else None,
+        best_value=selection.trial.value if selection else None,
+        best_params=best_params,
+        evaluation=evaluation,
+        summary=summary,
+    )
+
+
+#: The run's results that are also uploaded to the study's artifact store.
+RESULT_FILES = ("summary.md", "best_params.json", "evaluation.json", "trials.csv")
+EXPORTS = ("best_trial", "final")
+
+
+def publish_results(tuner: Tuner, output_dir: str, plot_files: list[str]) -> list[str]:
+    """Uploads the run's results to the study's artifact store (unchanged files are not uploaded
+    again): summary.md, best_params.json, evaluation.json, trials.csv, the plots and each export as
+    one archive. Any host that opens the study then finds them, as optuna-dashboard does.
+
+    Returns:
+        The names uploaded or already there.
+    """
+    import tempfile
+
+    paths = [os.path.join(output_dir, name) for name in RESULT_FILES] + list(plot_files)
+    names = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in EXPORTS:
+            directory = os.path.join(output_dir, "export", name)
+            if os.path.isdir(directory):
+                paths.append(archive_dir(directory, os.path.join(tmp, f"export_{name}.tar.gz")))
+        # One read and one write of the study's index, not one per file.
+        results = dict(tuner.study.user_attrs.get(artifacts.RESULTS_ATTR) or {})
+        for path in paths:
+            if os.path.isfile(path):
+                artifacts.upload_result(tuner.artifacts, tuner.study, path, results)
+                names.append(os.path.basename(path))
+        tuner.study.set_user_attr(artifacts.RESULTS_ATTR, results)
+    logging.info("Results in the artifact store %s: %s", tuner.artifacts.url, ", ".join(names))
+    return names
+
+
+def run_info(config: Config, options: RunOptions, data: SeriesData, tuner: Tuner) -> RunInfo:
+    """What ``summary.md`` says about the run besides the study."""
+    return RunInfo(
+        study_name=options.study_name,
+        config_path=config.path,
+        data=f"{data.source}; columns {list(data.column_names)}; windows train/validation/test "
+        f"= {len(data.train)}/{len(data.validation)}/{len(data.test)}",
+        storage=study_lib.redact_url(options.storage_url),
+        objective=config.study.objective,
+        direction=config.study.direction,
+        epochs_per_trial=config.training.epochs,
+        sampler=config.study.sampler,
+        pruner=config.study.pruner,
+        run_dir=options.output_dir,
+        tensorboard_dir=(
+            os.path.join(options.output_dir, "tensorboard")
+            if tuner.tensorboard_dir is not None
+            else None
+        ),
+    )
+
+
+def write_plots(
+    tuner: Tuner,
+    config: Config,
+    data: SeriesData,
+    evaluation: dict[str, Any] | None,
+    importance: Importance | None = None,
+) -> list[str]:
+    """Writes the run's PNG plots to ``<run directory>/plots/`` (see :mod:`lstm_tuner.reporting.search_plots`).
+
+    Plots of an earlier run of the same study are replaced; a plot that cannot be drawn is skipped with
+    a warning.
+
+    Returns:
+        The paths written.
+    """
+    plots_dir = os.path.join(tuner.project_dir, "plots")
+    for name in search_plots.ALL:
+        if os.path.exists(os.path.join(plots_dir, name)):
+            os.remove(os.path.join(plots_dir, name))  # stale: from an earlier run
+    written = search_plots.write_search_plots(
+        tuner.study, plots_dir, objective_name=config.study.objective, importance=importance
+    )
+    if evaluation is not None:
+        written += model_plots.write_forecast_plots(
+            evaluation,
+            plots_dir,
+            objective_name=config.study.objective,
+            minimize=config.study.direction == "minimize",
+            target_name=data.target_name,
+        )
+    logging.info("Plots: %d PNG files in %s", len(written), plots_dir)
+    return written

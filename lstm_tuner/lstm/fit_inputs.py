@@ -1,0 +1,89 @@
+"""What ``fit`` accepts (Windows, arrays, ``tf.data`` datasets) turned into batched pipelines, and the
+two things read from those inputs before training: the chronological validation split and the
+target changes a delta head adapts its scale to.
+
+TensorFlow is imported only inside the functions that build or read a dataset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lstm_tuner.timeseries.season import anchor_lags
+from lstm_tuner.timeseries.windows import Windows, make_dataset
+
+
+def is_batched_dataset(ds: Any, input_rank: int = 2) -> bool:
+    """Whether a ``tf.data.Dataset``'s inputs have a batch axis beyond ``input_rank``."""
+    spec = ds.element_spec
+    x_spec = spec[0] if isinstance(spec, tuple) else spec
+    return len(x_spec.shape) > input_rank
+
+
+def batched(
+    x: Any,
+    y: Any,
+    batch_size: int,
+    *,
+    training: bool,
+    seed: int | None = None,
+    num_features: int | None = None,
+) -> Any:
+    """Any input of ``fit`` (Windows, arrays, datasets) as a pipeline batched with ``batch_size``.
+
+    :class:`Windows` gather their batches; an already-batched dataset passes through unchanged; a
+    ``[samples, window]`` array is one feature when ``num_features`` is 1.
+    """
+    import tensorflow as tf
+
+    if isinstance(x, Windows):
+        return x.to_dataset(batch_size=batch_size, shuffle=training, seed=seed)
+    if isinstance(x, tf.data.Dataset) and is_batched_dataset(x):
+        return x
+    if isinstance(x, np.ndarray) and x.ndim == 2 and num_features == 1:
+        x = x[..., None]  # [n, window] -> [n, window, 1] for a univariate series
+    return make_dataset(x, y, batch_size=batch_size, training=training, seed=seed)
+
+
+def chronological_split(x: Any, y: Any, fraction: float) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """``(x, y)`` split in time: the last ``fraction`` of the samples validates, as Keras's
+    ``validation_split`` does (``floor(n * (1 - fraction))`` training samples), never shuffled.
+
+    Raises:
+        ValueError: ``x`` is not an array, or ``fraction`` is not in (0, 1).
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"validation_split must be in (0, 1), got {fraction!r}")
+    if not isinstance(x, np.ndarray) or y is None:
+        raise ValueError(
+            "validation_split takes arrays x and y (Keras refuses it for datasets too); pass "
+            "validation_data=(x_val, y_val) or a Windows/tf.data.Dataset of validation windows"
+        )
+    split_at = int(np.floor(len(x) * (1.0 - fraction)))
+    return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
+
+
+def target_changes(x: Any, y: Any, season_length: int | None = None) -> np.ndarray:
+    """The training targets minus their reference values in each window (the last target value, or
+    the one a season before each target; feature 0), ``[n, horizon]``.
+
+    Args:
+        x: Windows, an array ``[n, window, features]`` (or ``[n, window]`` for one feature) or a
+            ``tf.data.Dataset`` of ``(x, y)`` (batched or not: it is read once).
+        y: Targets ``[n, horizon]`` (or ``[n]``) with an array ``x``.
+    """
+    if isinstance(x, Windows):
+        return x.changes(season_length)
+    if isinstance(x, np.ndarray):
+        xs, ys = x, np.asarray(y)
+    else:
+        # As in batched(): inputs of rank 3 are batches, of rank 2 single windows.
+        pairs = list(x.as_numpy_iterator())
+        join = np.concatenate if is_batched_dataset(x) else np.stack
+        xs, ys = join([a for a, _ in pairs]), join([b for _, b in pairs])
+    target = xs if xs.ndim == 2 else xs[:, :, 0]
+    ys = ys.reshape(len(ys), -1)
+    lags = anchor_lags(ys.shape[1], season_length)
+    return ys - target[:, target.shape[1] - lags]

@@ -1,0 +1,338 @@
+"""The stacked-LSTM regressor and ``LSTMHyperModel``, the spec's search space over it.
+
+Three target transforms (``data.target_transform``):
+
+- ``level``: the network's ``Dense`` head forecasts the (scaled) target itself;
+- ``delta``: the head forecasts the change from the window's last target value, scaled by the training
+  split's changes, and :class:`DeltaToLevel` adds the last value back inside the model. Its head starts
+  at zero, so an untrained model forecasts "last value plus the average change", and training only has
+  to learn what differs from it. On a smooth trending series the level model must learn to repeat its
+  input's last value exactly, which it does poorly; the delta model gets it for free;
+- ``seasonal_delta``: the same, from the value one season before each target (the seasonal naive
+  forecast) instead of the last one.
+
+Either way the model maps windows to the target's level, so the loss, the validation loss and the
+export mean the same thing for both, and a search over both compares like with like.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from lstm_tuner.engine.hypermodel import HyperModel
+from lstm_tuner.engine.hyperparameters import HyperParameters
+from lstm_tuner.engine.search_space import ParamSpec, suggest_all
+from lstm_tuner.lstm.fit_inputs import batched, chronological_split, target_changes
+from lstm_tuner.lstm.space import DEFAULT_SEARCH_SPACE, LSTM_PARAM_NAMES, TARGET_TRANSFORM
+from lstm_tuner.names import LOSSES, OPTIMIZERS, TARGET_TRANSFORMS
+from lstm_tuner.timeseries.season import anchor_lags
+
+
+@keras.saving.register_keras_serializable(package="lstm_tuner")
+class DeltaToLevel(keras.layers.Layer):
+    """``reference + change * scale + offset``: a forecast of the change, back to a level.
+
+    The reference of target step ``k`` is the window's last target value (``delta``), or with a
+    ``season_length`` the target value one season before step ``k`` (``seasonal_delta``: the seasonal
+    naive forecast), taken from the window (see :func:`lstm_tuner.timeseries.season.anchor_lags`).
+    ``scale`` and ``offset`` (``[horizon]``, not trained) are the standard deviation and mean of the
+    training split's changes from those references (:meth:`adapt`); they are saved with the weights.
+    Feature 0 of the window must be the target, in the units of the forecast.
+    """
+
+    def __init__(self, horizon: int, season_length: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.horizon = int(horizon)
+        self.season_length = None if season_length is None else int(season_length)
+
+    def build(self, input_shape: Any) -> None:
+        window_size = int(input_shape[0][1])
+        self.positions = window_size - anchor_lags(self.horizon, self.season_length)
+        if self.positions.min() < 0:
+            raise ValueError(
+                f"seasonal_delta: the window ({window_size} steps) must cover the season "
+                f"({self.season_length} steps)"
+            )
+        self.scale = self.add_weight(
+            shape=(self.horizon,), initializer="ones", trainable=False, name="scale"
+        )
+        self.offset = self.add_weight(
+            shape=(self.horizon,), initializer="zeros", trainable=False, name="offset"
+        )
+
+    def call(self, inputs: Sequence[Any]) -> Any:
+        window, change = inputs
+        reference = keras.ops.take(window[:, :, 0], self.positions.tolist(), axis=1)
+        return reference + change * self.scale + self.offset
+
+    def adapt(self, changes: np.ndarray) -> None:
+        """Sets ``scale`` and ``offset`` from the training changes ``[windows, horizon]``."""
+        changes = np.asarray(changes, dtype=np.float64)
+        std = changes.std(axis=0)
+        self.scale.assign(np.where(std > 0, std, 1.0).astype("float32"))
+        self.offset.assign(changes.mean(axis=0).astype("float32"))
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "horizon": self.horizon,
+            "season_length": self.season_length,
+        }
+
+
+def build_lstm_model(
+    window_size: int,
+    num_features: int,
+    *,
+    horizon: int = 1,
+    hidden_size: int = 128,
+    num_layers: int = 2,
+    dropout: float = 0.2,
+    lr: float = 1e-3,
+    optimizer: str = "adam",
+    clipnorm: float | None = 1.0,
+    loss: str = "mse",
+    target_transform: str = "level",
+    season_length: int | None = None,
+) -> keras.Model:
+    """Builds and compiles the stacked-LSTM regressor.
+
+    ``Input [batch, window_size, num_features]`` -> ``num_layers`` x (LSTM(hidden_size) -> Dropout) ->
+    ``Dense(horizon)`` (-> :class:`DeltaToLevel` for ``delta``). All LSTM layers but the last return
+    sequences. The LSTM layers keep Keras's defaults that make them cuDNN-eligible on a GPU
+    (tanh/sigmoid, no recurrent dropout, no unroll, bias).
+
+    Returns:
+        A compiled model mapping ``[batch, window_size, num_features]`` to ``[batch, horizon]``.
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}, but got {optimizer!r}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {list(LOSSES)}, but got {loss!r}")
+    if target_transform not in TARGET_TRANSFORMS:
+        raise ValueError(
+            f"target_transform must be one of {list(TARGET_TRANSFORMS)}, but got "
+            f"{target_transform!r}"
+        )
+    window = keras.Input(shape=(window_size, num_features), name="window")
+    hidden = window
+    for i in range(num_layers):
+        hidden = keras.layers.LSTM(
+            hidden_size,
+            return_sequences=i < num_layers - 1,
+            activation="tanh",
+            recurrent_activation="sigmoid",
+            recurrent_dropout=0.0,
+            unroll=False,
+            use_bias=True,
+            name=f"lstm_{i}",
+        )(hidden)
+        hidden = keras.layers.Dropout(dropout, name=f"dropout_{i}")(hidden)
+    if target_transform in ("delta", "seasonal_delta"):
+        if target_transform == "seasonal_delta" and not season_length:
+            raise ValueError("target_transform 'seasonal_delta' needs a season_length")
+        season = season_length if target_transform == "seasonal_delta" else None
+        change = keras.layers.Dense(horizon, kernel_initializer="zeros", name="change")(hidden)
+        output = DeltaToLevel(horizon, season, name="prediction")([window, change])
+    else:
+        output = keras.layers.Dense(horizon, name="prediction")(hidden)
+    model = keras.Model(window, output, name=f"lstm_regressor_{target_transform}")
+    opt_config: dict[str, Any] = {"learning_rate": lr}
+    if clipnorm is not None:
+        opt_config["clipnorm"] = clipnorm
+    model.compile(keras.optimizers.get({"class_name": optimizer, "config": opt_config}), loss=loss)
+    return model
+
+
+def resolve_target_transform(
+    setting: str | Sequence[str], season_length: int | None, window_size: int
+) -> str | tuple[str, ...]:
+    """``data.target_transform`` for a series. ``"auto"`` searches two transforms as the
+    hyperparameter ``target_transform`` (every model outputs levels, so their validation losses
+    compare like with like): ``("seasonal_delta", "delta")`` when the series has a season that fits
+    in the window, else ``("delta", "level")``. On the public series of docs/benchmarks.md the
+    validation loss told the better transform on every seed: seasonal_delta where a season repeats
+    cleanly (CO2, air passengers), level where the series reverts to its mean (Nile), delta where
+    the last value is the best anchor (a random walk; the built-in series, whose persistent noise makes
+    the value a day before a 4x worse forecast than the last one). Level lost on every seasonal series,
+    so it is not searched there.
+
+    Raises:
+        ValueError: ``seasonal_delta`` is asked for and the season does not fit in the window.
+    """
+    fits = bool(season_length) and 2 <= season_length <= window_size
+    auto = ("seasonal_delta", "delta") if fits else ("delta", "level")
+    names = (setting,) if isinstance(setting, str) else tuple(setting)
+    names = tuple(expanded for n in names for expanded in (auto if n == "auto" else (n,)))
+    if "seasonal_delta" in names and not fits:
+        raise ValueError(
+            f"data.target_transform: seasonal_delta needs a season of 2 to data.window_size = "
+            f"{window_size} steps, got {season_length!r} (set data.season_length)"
+        )
+    names = tuple(dict.fromkeys(names))
+    return names[0] if len(names) == 1 else names
+
+
+def season_of_model(model: keras.Model) -> int | None:
+    """The season a ``seasonal_delta`` model anchors to (``None`` for the others)."""
+    for layer in model.layers:
+        if isinstance(layer, DeltaToLevel):
+            return layer.season_length
+    return None
+
+
+def target_transform_of(model: keras.Model) -> str:
+    """``"delta"`` or ``"seasonal_delta"`` when the model forecasts changes, else ``"level"``."""
+    for layer in model.layers:
+        if isinstance(layer, DeltaToLevel):
+            return "seasonal_delta" if layer.season_length else "delta"
+    return "level"
+
+
+class LSTMHyperModel(HyperModel):
+    """The spec's stacked-LSTM regressor with its search space.
+
+    Args:
+        window_size: Input window length (time steps).
+        num_features: Input features per time step (the target first).
+        horizon: Number of future values predicted.
+        search_space: A sequence of :class:`~lstm_tuner.engine.search_space.ParamSpec` naming
+            ``hidden_size``, ``num_layers``, ``dropout``, ``lr`` and ``batch_size``; default the spec's.
+        optimizer: ``"adam"`` (the spec), ``"adamw"``, ``"rmsprop"`` or ``"sgd"``.
+        clipnorm: Gradient clipping by norm (the spec: 1.0).
+        loss: ``"mse"`` (the spec), ``"mae"`` or ``"huber"``.
+        target_transform: ``"level"``, ``"delta"``, ``"seasonal_delta"``, or several of them
+            (searched as the categorical hyperparameter ``target_transform``).
+        season_length: The season of ``seasonal_delta`` (at most ``window_size``).
+    """
+
+    def __init__(
+        self,
+        window_size: int,
+        num_features: int,
+        horizon: int = 1,
+        search_space: Sequence[ParamSpec] | None = None,
+        *,
+        optimizer: str = "adam",
+        clipnorm: float | None = 1.0,
+        loss: str = "mse",
+        target_transform: str | Sequence[str] = "delta",
+        season_length: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name=name or "LSTMHyperModel")
+        for label, val in (
+            ("window_size", window_size),
+            ("num_features", num_features),
+            ("horizon", horizon),
+        ):
+            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
+                raise ValueError(f"LSTMHyperModel: `{label}` must be an int >= 1, but got {val!r}")
+        self.window_size = int(window_size)
+        self.num_features = int(num_features)
+        self.horizon = int(horizon)
+        self.search_space: tuple[ParamSpec, ...] = tuple(search_space or DEFAULT_SEARCH_SPACE)
+        missing = [n for n in LSTM_PARAM_NAMES if n not in {s.name for s in self.search_space}]
+        if missing:
+            raise ValueError(f"LSTMHyperModel: search_space must define {missing}")
+        transforms = (target_transform,) if isinstance(target_transform, str) else target_transform
+        transforms = tuple(dict.fromkeys(transforms))
+        if not transforms or not set(transforms) <= set(TARGET_TRANSFORMS):
+            raise ValueError(
+                f"LSTMHyperModel: `target_transform` must be one of {list(TARGET_TRANSFORMS)} or "
+                f"a list of them, but got {target_transform!r}"
+            )
+        if "seasonal_delta" in transforms and not (
+            season_length and 2 <= season_length <= window_size
+        ):
+            raise ValueError(
+                "LSTMHyperModel: target_transform 'seasonal_delta' needs a season_length in "
+                f"[2, window_size={window_size}], but got {season_length!r}"
+            )
+        self.target_transform = transforms
+        self.season_length = season_length
+        self.optimizer = optimizer
+        self.clipnorm = clipnorm
+        self.loss = loss
+
+    def _declare(self, hp: HyperParameters) -> dict[str, Any]:
+        values = suggest_all(self.search_space, hp)
+        if len(self.target_transform) > 1:
+            values[TARGET_TRANSFORM] = hp.Choice(TARGET_TRANSFORM, list(self.target_transform))
+        else:
+            values[TARGET_TRANSFORM] = self.target_transform[0]
+        return values
+
+    def declare_hyperparameters(self, hp: HyperParameters) -> None:
+        self._declare(hp)
+
+    def build(self, hp: HyperParameters) -> keras.Model:
+        values = self._declare(hp)
+        return build_lstm_model(
+            self.window_size,
+            self.num_features,
+            horizon=self.horizon,
+            hidden_size=int(values["hidden_size"]),
+            num_layers=int(values["num_layers"]),
+            dropout=float(values["dropout"]),
+            lr=float(values["lr"]),
+            optimizer=self.optimizer,
+            clipnorm=self.clipnorm,
+            loss=self.loss,
+            target_transform=values[TARGET_TRANSFORM],
+            season_length=self.season_length,
+        )
+
+    def fit(
+        self,
+        hp: HyperParameters,
+        model: keras.Model,
+        x: Any = None,
+        y: Any = None,
+        validation_data: Any = None,
+        *,
+        shuffle_seed: int | None = None,
+        validation_split: float | None = None,
+        **kwargs: Any,
+    ) -> keras.callbacks.History:
+        """Batches unbatched input with the trial's ``batch_size`` and calls ``model.fit``.
+
+        ``x``/``y`` and ``validation_data`` may be arrays, unbatched ``tf.data.Dataset`` objects or
+        :class:`~lstm_tuner.timeseries.windows.Windows`; already-batched datasets pass through unchanged.
+        ``validation_split`` takes the last fraction of the arrays, in order, as Keras does (this is
+        a time series: nothing is shuffled). A ``delta`` model's :class:`DeltaToLevel` is adapted to
+        the training data's changes first.
+        """
+        if validation_split:
+            if validation_data is not None:
+                raise ValueError("pass either validation_data or validation_split, not both")
+            (x, y), validation_data = chronological_split(x, y, validation_split)
+        default_batch = kwargs.pop("batch_size", None) or 32
+        batch_size = int(hp.get("batch_size")) if "batch_size" in hp else int(default_batch)
+        for layer in model.layers:
+            if isinstance(layer, DeltaToLevel):
+                layer.adapt(target_changes(x, y, layer.season_length))
+        batch = dict(batch_size=batch_size, num_features=self.num_features)
+        train = batched(x, y, training=True, seed=shuffle_seed, **batch)
+        val = None
+        if validation_data is not None:
+            val_x, val_y = (
+                validation_data[:2]
+                if isinstance(validation_data, tuple)
+                else (validation_data, None)
+            )
+            val = batched(val_x, val_y, training=False, **batch)
+        kwargs["shuffle"] = False  # the pipeline already shuffles the training windows
+        return model.fit(train, validation_data=val, **kwargs)
+
+
+__all__ = [
+    "DeltaToLevel",
+    "LSTMHyperModel",
+    "build_lstm_model",
+    "target_transform_of",
+]

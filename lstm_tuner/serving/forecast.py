@@ -1,0 +1,142 @@
+"""``lstm-tuner forecast``: an exported model and a CSV file in, forecasts in original units out.
+
+The export's ``metadata.json`` says which columns the model reads (the target first), its window and
+horizon, and how the run read its CSV file; the file is read the same way, with the same one-line
+errors. The forecast is the next ``horizon`` values after the file's last row; ``--backtest`` adds the
+one-step-ahead forecast of every row that has a full window before it, next to the actual value.
+Times are carried over: forecast rows get the time column's values continued at its median step.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from lstm_tuner.errors import DataError
+from lstm_tuner.timeseries.csv_file import read_series
+
+METADATA_FILENAME = "metadata.json"  # as lstm_tuner.serving.export writes it
+_EXPORTS_OF_A_RUN = ("final", "best_trial")  # the retrained model first
+
+
+def find_export(path: str) -> str:
+    """The export directory of ``path``: itself, or a run directory's ``export/final`` (retrained)
+    or ``export/best_trial``.
+
+    Raises:
+        DataError: no export is there.
+    """
+    if os.path.isfile(os.path.join(path, METADATA_FILENAME)):
+        return path
+    for name in _EXPORTS_OF_A_RUN:
+        candidate = os.path.join(path, "export", name)
+        if os.path.isfile(os.path.join(candidate, METADATA_FILENAME)):
+            return candidate
+    raise DataError(
+        f"{path}: --model: not an export (no {METADATA_FILENAME}) and not a run directory with "
+        f"export/final or export/best_trial"
+    )
+
+
+def read_metadata(export_dir: str) -> dict[str, Any]:
+    with open(os.path.join(export_dir, METADATA_FILENAME)) as f:
+        return json.load(f)
+
+
+def _continue_times(cells: Sequence[str], count: int) -> list[str]:
+    """``count`` more times after ``cells``, at their median step (numbers or ISO date/times)."""
+    try:
+        numbers = np.array([float(c) for c in cells])
+    except ValueError:
+        numbers = None
+    if numbers is not None:
+        step = float(np.median(np.diff(numbers))) if len(numbers) > 1 else 1.0
+        out = numbers[-1] + step * np.arange(1, count + 1)
+        return [f"{v:g}" if not float(v).is_integer() else str(int(v)) for v in out]
+    stamps = [
+        datetime.datetime.fromisoformat(c[:-1] + "+00:00" if c[-1:] in "Zz" else c) for c in cells
+    ]
+    steps = sorted(b - a for a, b in zip(stamps, stamps[1:], strict=False))
+    step = steps[len(steps) // 2] if steps else datetime.timedelta(1)
+    date_only = all(len(c) == 10 for c in cells)
+    times = [stamps[-1] + step * k for k in range(1, count + 1)]
+    return [t.date().isoformat() if date_only else t.isoformat() for t in times]
+
+
+def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> str:
+    """The forecasts of the model at ``model_path`` for the series in ``csv_path``, as CSV text.
+
+    Args:
+        model_path: An export directory or a run directory.
+        csv_path: A CSV file with the columns the model was trained on (and the time column, if
+            the run had one).
+        backtest: Also forecast every row one step ahead from the window before it.
+
+    Returns:
+        CSV text: ``kind`` (``forecast`` or ``backtest``), the time column (or ``row``), ``step`` (1..h
+        ahead of the last row; 1 for a backtest row), the target's forecast and, for backtest rows,
+        the actual value.
+
+    Raises:
+        DataError: bad columns, values or too few rows, in one line naming the file.
+    """
+    export_dir = find_export(model_path)
+    meta = read_metadata(export_dir)
+    data = (meta.get("config") or {}).get("data", {})
+    target, features = meta["target_name"], meta["feature_names"][1:]
+    time_column = meta.get("time_column")
+    window, horizon = int(meta["window_size"]), int(meta["horizon"])
+    series = read_series(
+        csv_path,
+        target,
+        features,
+        time_column,
+        data.get("missing", "error"),
+        delimiter=data.get("delimiter"),
+        decimal=data.get("decimal", "."),
+        thousands=data.get("thousands"),
+    )
+    values, times = series.values, series.times
+    if len(values) < window:
+        raise DataError(
+            f"{csv_path}: has {len(values)} rows, fewer than the model's window_size = {window}"
+        )
+    import tensorflow as tf
+
+    serve = tf.saved_model.load(export_dir).signatures["serving_default"]
+
+    def predict(windows: np.ndarray) -> np.ndarray:
+        out = [
+            serve(window=tf.constant(windows[i : i + 1024]))["prediction"].numpy()
+            for i in range(0, len(windows), 1024)
+        ]
+        return np.concatenate(out) if out else np.zeros((0, horizon))
+
+    time_name = time_column or "row"
+    row_times = times if times is not None else [str(i) for i in range(len(values))]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["kind", time_name, "step", f"{target}_forecast", target])
+    if backtest and len(values) > window:
+        x = np.lib.stride_tricks.sliding_window_view(values[:-1], window, axis=0)
+        predicted = predict(np.ascontiguousarray(x.transpose(0, 2, 1), dtype=np.float32))
+        for t, value in zip(range(window, len(values)), predicted[:, 0], strict=True):
+            writer.writerow(
+                ["backtest", row_times[t], 1, repr(float(value)), repr(float(values[t, 0]))]
+            )
+    last = predict(values[-window:][None].astype(np.float32))[0]
+    future = (
+        _continue_times(times, horizon)
+        if times is not None
+        else [str(len(values) - 1 + k) for k in range(1, horizon + 1)]
+    )
+    for k, (when, value) in enumerate(zip(future, last, strict=True), start=1):
+        writer.writerow(["forecast", when, k, repr(float(value)), ""])
+    return buf.getvalue()

@@ -1,0 +1,93 @@
+"""The season of a series: its length, detected from the training split, and the lags it anchors.
+
+Everything seasonal reads it here: the seasonal naive baseline and the MASE scale
+(:mod:`lstm_tuner.timeseries.baselines`), the windows' anchors (:mod:`lstm_tuner.timeseries.windows`),
+and the ``seasonal_delta`` model (:mod:`lstm_tuner.lstm.model`). Plain NumPy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: An autocorrelation peak below this is no season worth a seasonal-naive forecast.
+MIN_SEASON_ACF = 0.3
+
+
+def anchor_lags(horizon: int, season_length: int | None = None) -> np.ndarray:
+    """How far back from a window's origin ``t`` each target step's reference value lies: 1 (the last
+    value) for every step, or with a season ``m``, ``m * (k // m + 1) - k`` for step ``k`` (the
+    value one season before the target, as the seasonal naive forecast takes it).
+
+    Returns:
+        int64 ``[horizon]``, each >= 1: step ``k``'s reference is ``y[t - lags[k]]``.
+    """
+    steps = np.arange(horizon)
+    if not season_length or season_length < 2:
+        return np.ones(horizon, dtype=np.int64)
+    return season_length * (steps // season_length + 1) - steps
+
+
+def detect_season(train: np.ndarray, max_lag: int | None = None) -> int | None:
+    """The season length of a series, from its training split; ``None`` when it has none.
+
+    Candidates are the lags (up to ``max_lag``, default a third of the series and at most 2,000),
+    after the autocorrelation of the first differences has first fallen to zero, at which it comes
+    back to :data:`MIN_SEASON_ACF` and above the 95% band of white noise (``2 / sqrt(n)``).
+    Differencing removes trends, stochastic ones included, which would otherwise make every lag
+    look correlated; waiting for the fall sets aside the few steps over which a smooth series'
+    differences stay alike. Of those, the season is the one whose
+    seasonal naive forecast fits the detrended split best (or the shortest of its divisors within 15% of its fit): in
+    half-hourly demand, say, the weekly season beats the daily one, whose autocorrelation is higher.
+
+    Args:
+        train: The target's training split, original units, ``[time]``.
+        max_lag: The longest season considered.
+    """
+    train = np.asarray(train, dtype=np.float64)
+    diffs = np.diff(train)
+    n = len(diffs)
+    max_lag = min(min(n // 3, 2000) if max_lag is None else max_lag, n - 2)
+    if max_lag < 3 or not np.std(diffs) > 0:
+        return None
+    centered = diffs - diffs.mean()
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    spectrum = np.fft.rfft(centered, size)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum), size)[: max_lag + 2]
+    acf = acf / acf[0]
+    # A season is a return of the correlation after it has died out: the lags before the first
+    # one at which it is <= 0 (a smooth series' differences stay alike over a few steps) are none.
+    nonpositive = np.flatnonzero(acf[1 : max_lag + 1] <= 0)
+    first = int(nonpositive[0]) + 2 if len(nonpositive) else max_lag + 1
+    lags = np.arange(max(2, first), max_lag + 1)
+    peaks = lags[acf[lags] >= max(MIN_SEASON_ACF, 2 / np.sqrt(n))]
+    if not len(peaks):
+        return None
+    # Judged without the linear trend (which would favour short lags), all on the same steps.
+    steps = np.arange(len(train))
+    level = train - np.polyval(np.polyfit(steps, train, 1), steps)
+    start = int(peaks.max())
+    fit = np.array([np.mean(np.abs(level[start:] - level[start - m : -m])) for m in peaks])
+    # Multiples of the season fit as well, up to sampling noise: of the best lag and its divisors,
+    # the shortest within 15% of the best fit is the season.
+    best = int(peaks[np.argmin(fit)])
+    tolerance = 0.15 * fit.min() + 1e-9 * np.std(level)
+    close = (fit <= fit.min() + tolerance) & (best % peaks == 0)
+    return int(peaks[close].min())
+
+
+def model_season(
+    season_length: int | None, train: np.ndarray, window_size: int, *, configured: bool
+) -> int | None:
+    """The season a ``seasonal_delta`` model anchors to: the series' season when it fits in the
+    window; else, unless the season was configured (``data.season_length``), the best one that does
+    (hourly data: the day, when the week is longer than the window).
+
+    Args:
+        season_length: The series' season, configured or detected.
+        train: The target's training split, original units, ``[time]``.
+        window_size: The model's input window.
+        configured: Whether ``season_length`` was set by the user rather than detected.
+    """
+    if season_length and season_length > window_size and not configured:
+        return detect_season(train, max_lag=window_size)
+    return season_length

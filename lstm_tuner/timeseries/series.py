@@ -1,0 +1,311 @@
+"""Time-series input: the built-in series, chronological split, train-only scaling.
+
+Data flows one way: a ``[time, features]`` float64 array (built-in, or a CSV file read by
+:mod:`lstm_tuner.timeseries.csv_file`; target in column 0) -> :func:`split_points` (chronological, no shuffling) ->
+:class:`~lstm_tuner.timeseries.scaler.Scaler` fitted on the training part only -> the scaled series and its windows
+(:mod:`lstm_tuner.timeseries.windows`). :func:`load_data` does all of it from a
+:class:`~lstm_tuner.config.schema.DataConfig`.
+
+Everything here is NumPy, so bad input is refused before TensorFlow is imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from absl import logging
+
+from lstm_tuner.errors import DataError
+from lstm_tuner.rules import check_positive_int
+from lstm_tuner.timeseries.csv_file import read_series
+from lstm_tuner.timeseries.scaler import Scaler
+from lstm_tuner.timeseries.season import detect_season, model_season
+from lstm_tuner.timeseries.windows import SplitWindows, Windows, split_windows
+
+if TYPE_CHECKING:
+    from lstm_tuner.config.schema import DataConfig
+
+# The built-in series (see `builtin_series`): hourly steps, daily and weekly cycles.
+_BUILTIN_LEVEL = 10.0
+_BUILTIN_SLOPE = 0.001
+_BUILTIN_DAY = 24
+_BUILTIN_WEEK = 168
+_BUILTIN_DAY_MODULATION = 1000
+_BUILTIN_WEEK_MODULATION = 2800
+_BUILTIN_AR = 0.8
+_BUILTIN_SHOCK_STD = 0.3
+
+
+def _sin_table(period: int, phase: float = 0.0) -> np.ndarray:
+    # math.sin on one period instead of np.sin on every point: NumPy's SIMD sin may round differently
+    # on different CPUs, the table makes the built-in series bit-identical across machines.
+    return np.array([math.sin(2.0 * math.pi * k / period + phase) for k in range(period)])
+
+
+def builtin_series(num_points: int = 4000, seed: int = 0) -> np.ndarray:
+    """The package's built-in univariate series: synthetic hourly data with a trend and two cycles.
+
+    For each hour ``t = 0, 1, ..., num_points - 1``::
+
+        value[t] = 10 + 0.001 * t                                           # slow linear trend
+                   + (2.0 + 0.5 * sin(2 pi t / 1000)) * sin(2 pi t / 24)    # daily cycle
+                   + (1.0 + 0.5 * cos(2 pi t / 2800)) * sin(2 pi t / 168)   # weekly cycle
+                   + noise[t]
+        noise[0] = 0.5 * z[0];  noise[t] = 0.8 * noise[t - 1] + 0.3 * z[t]  # stationary AR(1), std 0.5
+        z = np.random.default_rng(seed).standard_normal(num_points)
+
+    The amplitudes of both cycles drift slowly, so the series is neither constant nor exactly periodic; a
+    window of about one week (168 steps) sees both cycles, a one-day window (24) sees the daily one. The
+    output depends only on the arguments (and NumPy's PCG64 normal stream): the cycles come from
+    ``math.sin`` lookup tables and the noise recursion runs in plain Python floats, so no SIMD code path
+    changes a bit of it.
+
+    Args:
+        num_points: Length of the series, in time steps.
+        seed: Seed of the noise.
+
+    Returns:
+        float64 ``[num_points]``.
+
+    Raises:
+        DataError: ``num_points`` is not a positive integer.
+    """
+    check_positive_int("data.builtin.num_points", num_points, DataError)
+    t = np.arange(num_points)
+    day = _sin_table(_BUILTIN_DAY)[t % _BUILTIN_DAY]
+    week = _sin_table(_BUILTIN_WEEK)[t % _BUILTIN_WEEK]
+    day_amplitude = 2.0 + 0.5 * _sin_table(_BUILTIN_DAY_MODULATION)[t % _BUILTIN_DAY_MODULATION]
+    week_amplitude = (
+        1.0 + 0.5 * _sin_table(_BUILTIN_WEEK_MODULATION, math.pi / 2)[t % _BUILTIN_WEEK_MODULATION]
+    )
+
+    z = np.random.default_rng(seed).standard_normal(num_points)
+    shocks = (_BUILTIN_SHOCK_STD * z).tolist()
+    shocks[0] = _BUILTIN_SHOCK_STD / math.sqrt(1.0 - _BUILTIN_AR**2) * float(z[0])
+    noise = np.fromiter(
+        itertools.accumulate(shocks, lambda previous, shock: _BUILTIN_AR * previous + shock),
+        dtype=np.float64,
+        count=num_points,
+    )
+    trend = _BUILTIN_LEVEL + _BUILTIN_SLOPE * t
+    return trend + day_amplitude * day + week_amplitude * week + noise
+
+
+def split_series(
+    values: np.ndarray,
+    train_fraction: float,
+    validation_fraction: float,
+    test_fraction: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Splits a series chronologically into train, validation and test parts.
+
+    The parts are consecutive and do not overlap; nothing is shuffled. The boundaries are
+    ``round(T * train_fraction)`` and ``round(T * (train_fraction + validation_fraction))``.
+
+    Args:
+        values: ``[time, ...]``, usually ``[time, features]``.
+        train_fraction: Share of the first part.
+        validation_fraction: Share of the middle part.
+        test_fraction: Share of the last part; the three sum to 1.
+
+    Returns:
+        ``(train, validation, test)``: views of ``values`` along the time axis.
+
+    Raises:
+        DataError: A fraction is negative or not finite, or they do not sum to 1.
+    """
+    fractions = {
+        "data.train_fraction": train_fraction,
+        "data.validation_fraction": validation_fraction,
+        "data.test_fraction": test_fraction,
+    }
+    for name, fraction in fractions.items():
+        if not math.isfinite(fraction) or fraction < 0:
+            raise DataError(f"{name} must be a finite number >= 0, got {fraction!r}")
+    total = train_fraction + validation_fraction + test_fraction
+    if abs(total - 1.0) > 1e-6:
+        raise DataError(
+            "data.train_fraction + data.validation_fraction + data.test_fraction must equal 1, got "
+            f"{train_fraction} + {validation_fraction} + {test_fraction} = {total}"
+        )
+    num_points = len(values)
+    train_end = min(num_points, round(num_points * train_fraction))
+    validation_end = min(
+        num_points, max(train_end, round(num_points * (train_fraction + validation_fraction)))
+    )
+    return values[:train_end], values[train_end:validation_end], values[validation_end:]
+
+
+def check_learnable(source: str, train: np.ndarray, column_names: Sequence[str]) -> None:
+    """Refuses what cannot be scaled or learned, naming the source and the column.
+
+    Raises:
+        DataError: a column is constant over the training split (the target: nothing to learn; a
+            feature: it would be scaled by zero), or so large that its mean or spread overflows.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = train.mean(axis=0)
+        spread = train.std(axis=0)
+    for c, name in enumerate(column_names):
+        role = "data.target" if c == 0 else "data.features"
+        if not (np.isfinite(mean[c]) and np.isfinite(spread[c])):
+            raise DataError(
+                f"{source}: column {name!r} ({role}): values too large to scale (their mean or "
+                f"spread overflows; largest |value| {np.abs(train[:, c]).max():.3g}); rescale them"
+            )
+        if np.ptp(train[:, c]) == 0:
+            why = "there is nothing to learn" if c == 0 else "it would be scaled by zero"
+            raise DataError(
+                f"{source}: column {name!r} ({role}) is constant ({train[0, c]:g}) over the "
+                f"training split ({len(train)} rows): {why}"
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class SeriesData:
+    """A loaded, split and scaled series, ready for training.
+
+    Attributes:
+        values: The series in original units, float64 ``[time, features]``, target in column 0.
+        boundaries: ``(train_end, validation_end)``: the splits are ``[0, train_end)``,
+            ``[train_end, validation_end)`` and ``[validation_end, time)``.
+        scaler: Fitted on the training split only; ``scaler.inverse_transform_target`` maps
+            predictions back to the target's units.
+        windows: The windows of each split over the scaled series (one shared copy).
+        column_names: The input columns, the target first.
+        target_name: The target column.
+        source: What was read, e.g. ``"builtin(num_points=4000, seed=0)"`` or the CSV path.
+        season_length: The target's season in steps (``data.season_length``, or detected from the
+            training split by :func:`lstm_tuner.timeseries.season.detect_season`), ``None`` for none.
+        season_source: Where the season length comes from.
+        anchor_season: The season a ``seasonal_delta`` model anchors to
+            (:func:`~lstm_tuner.timeseries.season.model_season`), ``None`` for none.
+    """
+
+    values: np.ndarray
+    boundaries: tuple[int, int]
+    scaler: Scaler
+    windows: SplitWindows
+    column_names: tuple[str, ...]
+    target_name: str
+    source: str
+    season_length: int | None = None
+    season_source: str = "detected from the training split"
+    anchor_season: int | None = None
+
+    @property
+    def train(self) -> Windows:
+        return self.windows.train
+
+    @property
+    def validation(self) -> Windows:
+        return self.windows.validation
+
+    @property
+    def test(self) -> Windows:
+        return self.windows.test
+
+    @property
+    def num_features(self) -> int:
+        return len(self.column_names)
+
+
+def load_data(config: DataConfig) -> SeriesData:
+    """Loads the series the config names, splits it, scales it with training statistics, windows it.
+
+    Args:
+        config: The ``data`` section of the configuration.
+
+    Raises:
+        DataError: The source cannot be read or used (see :func:`lstm_tuner.timeseries.csv_file.read_csv`), a
+            setting is out of range, or a split is shorter than ``window_size + horizon``.
+    """
+    check_positive_int("data.window_size", config.window_size, DataError)
+    check_positive_int("data.horizon", config.horizon, DataError)
+    if config.source == "builtin":
+        builtin = config.builtin
+        source = f"builtin(num_points={builtin.num_points}, seed={builtin.seed})"
+        if config.target != "value" or config.features or config.time_column is not None:
+            raise DataError(
+                f"{source}: the built-in series has one column, 'value': data.target must be "
+                "'value', data.features empty and data.time_column null"
+            )
+        values = builtin_series(builtin.num_points, builtin.seed)[:, None]
+        column_names = [config.target]
+    elif config.source == "csv":
+        if not config.csv:
+            raise DataError(
+                f"data.csv: a file path is required when data.source is 'csv', got {config.csv!r}"
+            )
+        series = read_series(
+            config.csv,
+            config.target,
+            config.features,
+            config.time_column,
+            config.missing,
+            delimiter=config.delimiter,
+            decimal=config.decimal,
+            thousands=config.thousands,
+        )
+        values, column_names = series.values, series.columns
+        source = config.csv + series.format.describe()
+    else:
+        raise DataError(f"data.source must be 'builtin' or 'csv', got {config.source!r}")
+
+    split = config.split
+    train, validation, test = split_series(values, split.train, split.validation, split.test)
+    # Training windows need window_size + horizon points of the training split; a later split
+    # needs horizon points (its windows' inputs may come from before it).
+    for name, part, needed in (
+        ("train", train, config.window_size + config.horizon),
+        ("validation", validation, config.horizon),
+        ("test", test, config.horizon),
+    ):
+        if len(part) < needed:
+            rule = "window_size + horizon" if name == "train" else "horizon"
+            raise DataError(
+                f"{source}: split {name!r} has {len(part)} points, fewer than {rule} = "
+                f"{needed}; use a longer series, a smaller data.window_size or larger split fractions"
+            )
+    check_learnable(source, train, column_names)
+    scaler = Scaler.fit(train)
+    boundaries = (len(train), len(train) + len(validation))
+    windows = split_windows(
+        scaler.transform(values), boundaries, config.window_size, config.horizon
+    )
+    logging.info(
+        "Loaded %s: %d points x %d columns %s; splits train/validation/test = %d/%d/%d points",
+        source,
+        len(values),
+        len(column_names),
+        column_names,
+        len(train),
+        len(validation),
+        len(test),
+    )
+    values.setflags(write=False)
+    if config.season_length is not None:
+        season, season_source = config.season_length, "data.season_length"
+        season = season if season > 1 else None
+    else:
+        season = detect_season(train[:, 0])
+        season_source = "detected from the training split"
+    return SeriesData(
+        values=values,
+        boundaries=boundaries,
+        scaler=scaler,
+        windows=windows,
+        column_names=tuple(column_names),
+        target_name=column_names[0],
+        source=source,
+        season_length=season,
+        season_source=season_source,
+        anchor_season=model_season(
+            season, train[:, 0], config.window_size, configured=config.season_length is not None
+        ),
+    )
