@@ -9,6 +9,7 @@ from optuna.trial import FixedTrial
 from lstm_tuner.engine.hyperparameters import HyperParameters
 from lstm_tuner.lstm.model import LSTMHyperModel, build_lstm_model
 from lstm_tuner.lstm.space import DEFAULT_SEARCH_SPACE
+from lstm_tuner.timeseries.windows import Windows
 
 
 def _lstm_layers(model: keras.Model) -> list[keras.layers.LSTM]:
@@ -117,6 +118,20 @@ def test_fit_uses_the_trials_batch_size():
         callbacks=[BatchSpy()],
     )
     assert len(seen) == 4
+    # At least 10 steps per epoch: 4 batches per pass, so 3 whole passes (12 steps), for arrays
+    # and for Windows; validation data is not repeated.
+    hm = LSTMHyperModel(4, 1, search_space=None, min_steps_per_epoch=10)
+    seen.clear()
+    history = hm.fit(
+        hp, model, x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[BatchSpy()]
+    )
+    assert len(seen) == 12 and history.params["steps"] == 12
+    windows = Windows(np.arange(68.0)[:, None], window_size=4)  # 64 windows
+    seen.clear()
+    hm.fit(hp, model, windows, epochs=1, verbose=0, callbacks=[BatchSpy()])
+    assert len(seen) == 12
+    with pytest.raises(ValueError, match="min_steps_per_epoch"):
+        LSTMHyperModel(4, 1, min_steps_per_epoch=-1)
 
 
 def test_invalid_model_arguments():

@@ -114,9 +114,9 @@ def test_season_longer_than_a_model_supports_falls_back_and_says_so():
     # AutoETS supports 24 at most: it gets the 12-step cycle, detected below its limit.
     assert result.season_lengths["auto_ets"] == 12
     assert "longer than AutoETS supports (24)" in result.notes["auto_ets"]
-    # AutoARIMA supports 52 at most: the same.
+    # AutoARIMA supports 24 at most: the same.
     assert result.season_lengths["auto_arima"] == 12
-    assert "longer than AutoARIMA supports (52)" in result.notes["auto_arima"]
+    assert "longer than AutoARIMA supports (24)" in result.notes["auto_arima"]
     assert result.season_lengths["auto_theta"] == 60
     # Fewer than two seasons of history: no season, said.
     short = statistical.forecast_statistical(

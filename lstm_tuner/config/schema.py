@@ -190,6 +190,8 @@ class TrainingConfig:
         epochs: Epochs per trial (the spec: 5).
         retrain_epochs: Epochs for retraining the best configuration after the search; 0 skips it.
         early_stopping_patience: Patience (epochs) of early stopping during the retraining.
+        min_steps_per_epoch: At least this many optimizer steps per epoch: on a short series the
+            training windows are visited several times per epoch (0: once per epoch).
     """
 
     optimizer: str = rule_field("adam", one_of_rule(OPTIMIZERS))
@@ -198,6 +200,7 @@ class TrainingConfig:
     epochs: int = rule_field(5, integer_rule(1, "must be an integer > 0"))
     retrain_epochs: int = rule_field(0, integer_rule(0, "must be an integer >= 0"))
     early_stopping_patience: int = rule_field(10, integer_rule(1, "must be an integer >= 1"))
+    min_steps_per_epoch: int = rule_field(0, integer_rule(0, "must be an integer >= 0"))
 
 
 @dataclasses.dataclass(frozen=True)

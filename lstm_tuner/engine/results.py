@@ -266,14 +266,16 @@ def format_results(
 
 
 def trials_csv(study: optuna.Study) -> str:
-    """One row per trial: number, state, each hyperparameter, value, duration, failure reason."""
+    """One row per trial: number, state, each hyperparameter, value, duration, best epoch, failure
+    reason, and the optimizer steps of each of its epochs."""
     trials = study.get_trials(deepcopy=False)
     names: list[str] = []
     for t in trials:
         names += [n for n in trial_hyperparameters(t) if n not in names]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["number", "state", *names, "value", "duration_s", "best_epoch", "fail_reason"])
+    header = ["number", "state", *names, "value", "duration_s", "best_epoch", "fail_reason"]
+    writer.writerow([*header, "steps_per_epoch"])
     for t in trials:
         hps = trial_hyperparameters(t)
         duration = trial_duration_s(t)
@@ -286,6 +288,7 @@ def trials_csv(study: optuna.Study) -> str:
                 "" if duration is None else f"{duration:.3f}",
                 t.user_attrs.get("best_epoch", ""),
                 t.user_attrs.get("fail_reason", ""),
+                t.user_attrs.get("steps_per_epoch", ""),
             ]
         )
     return buf.getvalue()

@@ -82,6 +82,7 @@ def make_hypermodel(
         loss=config.training.loss,
         target_transform=transform,
         season_length=season_length,
+        min_steps_per_epoch=config.training.min_steps_per_epoch,
     )
 
 

@@ -30,21 +30,29 @@ def batched(
     training: bool,
     seed: int | None = None,
     num_features: int | None = None,
+    min_steps: int = 0,
 ) -> Any:
     """Any input of ``fit`` (Windows, arrays, datasets) as a pipeline batched with ``batch_size``.
 
     :class:`Windows` gather their batches; an already-batched dataset passes through unchanged; a
-    ``[samples, window]`` array is one feature when ``num_features`` is 1.
+    ``[samples, window]`` array is one feature when ``num_features`` is 1. With ``training`` and
+    ``min_steps``, Windows and arrays are visited as many whole times per epoch as make at least
+    ``min_steps`` batches, each pass in its own order.
     """
     import tensorflow as tf
 
+    passes = 1
+    if training and min_steps and isinstance(x, (Windows, np.ndarray)):
+        batches = -(-len(x) // batch_size)
+        passes = max(1, -(-min_steps // max(batches, 1)))
     if isinstance(x, Windows):
-        return x.to_dataset(batch_size=batch_size, shuffle=training, seed=seed)
+        return x.to_dataset(batch_size=batch_size, shuffle=training, seed=seed, passes=passes)
     if isinstance(x, tf.data.Dataset) and is_batched_dataset(x):
         return x
     if isinstance(x, np.ndarray) and x.ndim == 2 and num_features == 1:
         x = x[..., None]  # [n, window] -> [n, window, 1] for a univariate series
-    return make_dataset(x, y, batch_size=batch_size, training=training, seed=seed)
+    ds = make_dataset(x, y, batch_size=batch_size, training=training, seed=seed)
+    return ds.repeat(passes) if passes > 1 else ds
 
 
 def chronological_split(x: Any, y: Any, fraction: float) -> tuple[tuple[Any, Any], tuple[Any, Any]]:

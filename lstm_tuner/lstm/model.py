@@ -208,6 +208,9 @@ class LSTMHyperModel(HyperModel):
         target_transform: ``"level"``, ``"delta"``, ``"seasonal_delta"``, or several of them
             (searched as the categorical hyperparameter ``target_transform``).
         season_length: The season of ``seasonal_delta`` (at most ``window_size``).
+        min_steps_per_epoch: Training windows given as Windows or arrays are visited as many
+            whole times per epoch as make at least this many optimizer steps (0: once), so that
+            trials on a short series train enough to be ranked.
     """
 
     def __init__(
@@ -222,6 +225,7 @@ class LSTMHyperModel(HyperModel):
         loss: str = "mse",
         target_transform: str | Sequence[str] = "delta",
         season_length: int | None = None,
+        min_steps_per_epoch: int = 0,
         name: str | None = None,
     ) -> None:
         super().__init__(name=name or "LSTMHyperModel")
@@ -254,6 +258,16 @@ class LSTMHyperModel(HyperModel):
                 f"[2, window_size={window_size}], but got {season_length!r}"
             )
         self.target_transform = transforms
+        if (
+            isinstance(min_steps_per_epoch, bool)
+            or not isinstance(min_steps_per_epoch, (int, np.integer))
+            or min_steps_per_epoch < 0
+        ):
+            raise ValueError(
+                "LSTMHyperModel: `min_steps_per_epoch` must be an int >= 0, but got "
+                f"{min_steps_per_epoch!r}"
+            )
+        self.min_steps_per_epoch = int(min_steps_per_epoch)
         self.season_length = season_length
         self.optimizer = optimizer
         self.clipnorm = clipnorm
@@ -317,7 +331,9 @@ class LSTMHyperModel(HyperModel):
             if isinstance(layer, DeltaToLevel):
                 layer.adapt(target_changes(x, y, layer.season_length))
         batch = dict(batch_size=batch_size, num_features=self.num_features)
-        train = batched(x, y, training=True, seed=shuffle_seed, **batch)
+        train = batched(
+            x, y, training=True, seed=shuffle_seed, min_steps=self.min_steps_per_epoch, **batch
+        )
         val = None
         if validation_data is not None:
             val_x, val_y = (

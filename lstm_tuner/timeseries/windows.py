@@ -167,9 +167,9 @@ class Windows:
         return np.arange(self.first_target, self.first_target + len(self))
 
     def to_dataset(
-        self, batch_size: int, shuffle: bool, seed: int | None = None
+        self, batch_size: int, shuffle: bool, seed: int | None = None, passes: int = 1
     ) -> tf.data.Dataset:
-        """A ``tf.data`` pipeline over all windows, each exactly once per epoch.
+        """A ``tf.data`` pipeline over all windows, each exactly ``passes`` times per epoch.
 
         Batches of window indices are turned into windows by one ``tf.gather`` per batch from the series
         tensor (captured by reference, never copied per epoch or per dataset). With ``shuffle``, each
@@ -184,6 +184,8 @@ class Windows:
             batch_size: Windows per batch (the global batch).
             shuffle: Visit the windows in a new random order each epoch; else in time order.
             seed: Seed of the shuffling; None draws a fresh one.
+            passes: With ``shuffle``, how many passes over the windows make one epoch, each in its
+                own order (enough optimizer steps per epoch on a short series).
 
         Returns:
             A dataset of ``(x, y)``: float32 ``[batch, window, features]`` and ``[batch, horizon]``.
@@ -215,11 +217,14 @@ class Windows:
                     )
                 )
 
+            passes = check_positive_int("passes", passes, DataError)
             indices = (
                 tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-                .take(1)
+                .take(passes)
                 .flat_map(epoch_batches)
-                .apply(tf.data.experimental.assert_cardinality(-(-num_windows // batch_size)))
+                .apply(
+                    tf.data.experimental.assert_cardinality(passes * -(-num_windows // batch_size))
+                )
             )
         else:
             indices = tf.data.Dataset.range(num_windows, output_type=index_dtype).batch(batch_size)
