@@ -90,7 +90,14 @@ _FORECAST_TRANSFORMS = flags.DEFINE_multi_string(
     "forecast_transforms",
     None,
     "forecast: the data.target_transform values to run (default: the mode's; repeatable): level, "
-    "delta, seasonal_delta, auto, or several joined by + (searched as a hyperparameter).",
+    "delta, seasonal_delta, auto, or several joined by + (searched as a hyperparameter); a variant "
+    "adds '|' and config overrides joined by ';', e.g. 'auto|training.min_steps_per_epoch=100'.",
+)
+_FORECAST_SEEDS = flags.DEFINE_integer(
+    "forecast_seeds", None, "forecast: seeds per series and transform (default: the mode's).", 1
+)
+_REEVALUATE_TOP_K = flags.DEFINE_integer(
+    "reevaluate_top_k", None, "forecast: study.reevaluate_top_k (default: the mode's).", 1
 )
 _FORECAST_CSV = flags.DEFINE_string(
     "forecast_csv", None, "forecast: also a CSV file with columns time,value."
@@ -98,7 +105,8 @@ _FORECAST_CSV = flags.DEFINE_string(
 flags.register_validator(
     "forecast_transforms",
     lambda values: all(
-        set(v.split("+")) <= {"level", "delta", "seasonal_delta", "auto"} for v in values or ()
+        set(v.partition("|")[0].split("+")) <= {"level", "delta", "seasonal_delta", "auto"}
+        for v in values or ()
     ),
     "forecast_transforms are level, delta, seasonal_delta or auto, or several joined by +",
 )
@@ -156,6 +164,10 @@ def main(argv: Sequence[str]) -> None:
     seeds = _SEEDS.value or settings["seeds"]
     methods = _METHODS.value or settings["methods"]
     settings.update(seeds=seeds, methods=methods)
+    if _FORECAST_SEEDS.value:
+        settings["forecast_seeds"] = _FORECAST_SEEDS.value
+    if _REEVALUATE_TOP_K.value:
+        settings["reevaluate_top_k"] = _REEVALUATE_TOP_K.value
     if _FORECAST_TRANSFORMS.value:
         settings["forecast_transforms"] = list(_FORECAST_TRANSFORMS.value)
     sections = set(_SECTIONS.value or SECTIONS)

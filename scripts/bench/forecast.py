@@ -46,9 +46,13 @@ WINDOWS = {
 
 
 def _config(csv: str, window: int, transform: str, seed: int, settings: dict[str, Any]) -> Any:
+    """The run's config. ``transform`` is a target transform, optionally followed by ``|`` and
+    config overrides separated by ``;`` (a variant of the default, e.g.
+    ``auto|training.min_steps_per_epoch=100``)."""
     from lstm_tuner.config import config_from_dict
     from lstm_tuner.config.space import space_to_dict
 
+    transform, _, variant = transform.partition("|")
     return config_from_dict(
         {
             "data": {
@@ -67,7 +71,8 @@ def _config(csv: str, window: int, transform: str, seed: int, settings: dict[str
             },
             "study": {"n_trials": settings["n_trials"], "seed": seed},
             "export": {"enabled": False},
-        }
+        },
+        overrides=[o for o in variant.split(";") if o],
     )
 
 
