@@ -10,10 +10,12 @@ two whether the final model beats them, and if not which forecaster does. The ru
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import keras
 import numpy as np
+from absl import logging
 
 from lstm_tuner.config.schema import Config
 from lstm_tuner.timeseries import baselines, statistical
@@ -30,7 +32,8 @@ def _statistical(
     models = config.evaluation.statistical_models
     if not models or not len(origins):
         return None
-    return statistical.forecast_statistical(
+    begin = time.perf_counter()
+    result = statistical.forecast_statistical(
         data.values[:, 0],
         origins,
         horizon,
@@ -39,6 +42,15 @@ def _statistical(
         history=config.evaluation.statistical_history,
         models=models,
     )
+    logging.info(
+        "Statistical models fitted on points %d-%d and run from %d origins in %.1f s: %s%s",
+        *result.fit_range,
+        len(origins),
+        time.perf_counter() - begin,
+        ", ".join(f"{statistical.LABELS[n]} {m}" for n, m in result.models.items()),
+        "".join(f"; {statistical.LABELS[n]} not fitted: {r}" for n, r in result.not_fitted.items()),
+    )
+    return result
 
 
 def evaluate_on_test(
