@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tuner.timeseries.season import anchor_lags
+from lstm_tuner.timeseries.season import anchor_matrix
 from lstm_tuner.timeseries.windows import Windows, make_dataset
 
 
@@ -73,7 +73,9 @@ def chronological_split(x: Any, y: Any, fraction: float) -> tuple[tuple[Any, Any
     return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
 
 
-def target_changes(x: Any, y: Any, season_length: int | None = None) -> np.ndarray:
+def target_changes(
+    x: Any, y: Any, season_length: int | None = None, growth: bool = False
+) -> np.ndarray:
     """The training targets minus their reference values in each window (the last target value, or
     the one a season before each target; feature 0), ``[n, horizon]``.
 
@@ -83,7 +85,7 @@ def target_changes(x: Any, y: Any, season_length: int | None = None) -> np.ndarr
         y: Targets ``[n, horizon]`` (or ``[n]``) with an array ``x``.
     """
     if isinstance(x, Windows):
-        return x.changes(season_length)
+        return x.changes(season_length, growth)
     if isinstance(x, np.ndarray):
         xs, ys = x, np.asarray(y)
     else:
@@ -93,5 +95,6 @@ def target_changes(x: Any, y: Any, season_length: int | None = None) -> np.ndarr
         xs, ys = join([a for a, _ in pairs]), join([b for _, b in pairs])
     target = xs if xs.ndim == 2 else xs[:, :, 0]
     ys = ys.reshape(len(ys), -1)
-    lags = anchor_lags(ys.shape[1], season_length)
-    return ys - target[:, target.shape[1] - lags]
+    matrix = anchor_matrix(ys.shape[1], season_length, growth)
+    before = target[:, target.shape[1] - np.arange(1, len(matrix) + 1)]  # y[t-1], y[t-2], ...
+    return ys - before @ matrix

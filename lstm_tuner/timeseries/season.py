@@ -2,7 +2,7 @@
 
 Everything seasonal reads it here: the seasonal naive baseline and the MASE scale
 (:mod:`lstm_tuner.timeseries.baselines`), the windows' anchors (:mod:`lstm_tuner.timeseries.windows`),
-and the ``seasonal_delta`` model (:mod:`lstm_tuner.lstm.model`). Plain NumPy.
+and the ``seasonal_delta`` and ``seasonal_growth`` models (:mod:`lstm_tuner.lstm.model`). Plain NumPy.
 """
 
 from __future__ import annotations
@@ -25,6 +25,39 @@ def anchor_lags(horizon: int, season_length: int | None = None) -> np.ndarray:
     if not season_length or season_length < 2:
         return np.ones(horizon, dtype=np.int64)
     return season_length * (steps // season_length + 1) - steps
+
+
+def anchor_matrix(
+    horizon: int, season_length: int | None = None, growth: bool = False
+) -> np.ndarray:
+    """The reference of each target step as a weighted sum of the values before the origin ``t``:
+    step ``k``'s reference is ``sum_l M[l - 1, k] * y[t - l]``.
+
+    Without ``growth`` it picks the value :func:`anchor_lags` names (the last value, or the value
+    one season before the target). With ``growth`` (``seasonal_growth``) it adds the growth of the
+    last season, ``q * (y[t-1] - y[t-1-m])`` with ``q = k // m + 1`` seasons ahead: the forecast of a
+    seasonal random walk with drift, ARIMA(0,1,0)(0,1,0)[m], which follows a trend that seasonal
+    naive leaves behind.
+
+    Returns:
+        float64 ``[span, horizon]``, ``span`` the longest lag used (``m + 1`` with growth).
+
+    Raises:
+        ValueError: ``growth`` without a season of at least 2.
+    """
+    lags = anchor_lags(horizon, season_length)
+    span = int(lags.max())
+    if growth:
+        if not season_length or season_length < 2:
+            raise ValueError(f"seasonal_growth needs a season of at least 2, got {season_length!r}")
+        span = max(span, season_length + 1)
+    matrix = np.zeros((span, horizon))
+    matrix[lags - 1, np.arange(horizon)] = 1.0
+    if growth:
+        seasons_ahead = np.arange(horizon) // season_length + 1
+        matrix[0] += seasons_ahead
+        matrix[season_length] -= seasons_ahead
+    return matrix
 
 
 #: Of the lags that fit about as well, those whose autocorrelation is this close to the strongest

@@ -21,7 +21,7 @@ import numpy as np
 
 from lstm_tuner.errors import DataError
 from lstm_tuner.rules import check_positive_int
-from lstm_tuner.timeseries.season import anchor_lags
+from lstm_tuner.timeseries.season import anchor_matrix
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -253,13 +253,15 @@ class Windows:
         # sliding_window_view puts the window axis last: [n, features, window] -> [n, window, features].
         return np.ascontiguousarray(x.transpose(0, 2, 1)), np.array(y)
 
-    def changes(self, season_length: int | None = None) -> np.ndarray:
+    def changes(self, season_length: int | None = None, growth: bool = False) -> np.ndarray:
         """Each window's targets minus their reference values (the last input target value, or with
-        a season the value one season before each target), ``[num_windows, horizon]``."""
-        values = self.series.values[:, 0]
+        a season the value one season before each target, plus with ``growth`` the last season's
+        growth: :func:`~lstm_tuner.timeseries.season.anchor_matrix`), ``[num_windows, horizon]``."""
+        values = self.series.values[:, 0].astype(np.float64)
         origins = self.origins[:, None]
-        lags = anchor_lags(self.horizon, season_length)
-        return values[origins + np.arange(self.horizon)] - values[origins - lags]
+        matrix = anchor_matrix(self.horizon, season_length, growth)
+        before = values[origins - np.arange(1, len(matrix) + 1)]  # [windows, span]: y[t-1], ...
+        return values[origins + np.arange(self.horizon)] - before @ matrix
 
     def last_values(self) -> np.ndarray:
         """The naive last-value forecast: each window's last target value, repeated ``horizon`` times.
