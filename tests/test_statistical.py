@@ -192,6 +192,8 @@ def test_verdict_beats_every_baseline_only_when_it_beats_the_statistical_models_
         "The retrained best configuration beats every free baseline on the test set (no "
         "statistical model was evaluated"
     )
+    test["not_fitted"] = {"auto_ets": "NotImplementedError: tiny datasets"}
+    assert "(no statistical model could be fitted: see the summary)" in verdict(test)
 
 
 def test_verdict_per_step_for_longer_horizons():

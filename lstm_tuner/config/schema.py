@@ -109,7 +109,9 @@ class DataConfig:
         builtin: The built-in series' settings.
         target_transform: What the model forecasts: ``"level"`` (the value itself), ``"delta"``
             (the change from the window's last value), ``"seasonal_delta"`` (the change from the
-            value one season before, i.e. from the seasonal naive forecast), ``"auto"`` (the
+            value one season before, i.e. from the seasonal naive forecast),
+            ``"seasonal_growth"`` (the change from that value plus the last season's growth, the
+            seasonal random walk with drift; needs a window of season + 1), ``"auto"`` (the
             default, chosen by the forecast benchmark in docs/benchmarks.md: seasonal_delta and
             delta when the series has a season that fits in the window, else delta and level,
             searched as the hyperparameter ``target_transform``), or a list of them, searched

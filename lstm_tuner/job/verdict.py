@@ -190,11 +190,13 @@ def verdict(test: dict[str, Any]) -> str:
     final = test["final_model"]
     model = test["models"][final]
     label = LABELS[final]
-    statistical_note = (
-        ""
-        if test.get("statistical")
-        else " (no statistical model was evaluated: see evaluation.statistical_models)"
-    )
+    statistical_note = ""
+    if not test.get("statistical"):
+        statistical_note = (
+            " (no statistical model could be fitted: see the summary)"
+            if test.get("not_fitted")
+            else " (no statistical model was evaluated: see evaluation.statistical_models)"
+        )
     best = test.get("best_other") or test["best_baseline"]
     other = {**test["baselines"], **test.get("statistical", {})}[best]
     per_step = ""
