@@ -52,6 +52,8 @@ from bench import (  # noqa: E402
 )
 from bench.search import check_methods  # noqa: E402
 
+from lstm_tuner.names import TARGET_TRANSFORMS  # noqa: E402
+
 _QUICK = flags.DEFINE_bool(
     "quick",
     False,
@@ -105,10 +107,9 @@ _FORECAST_CSV = flags.DEFINE_string(
 flags.register_validator(
     "forecast_transforms",
     lambda values: all(
-        set(v.partition("|")[0].split("+")) <= {"level", "delta", "seasonal_delta", "auto"}
-        for v in values or ()
+        set(v.partition("|")[0].split("+")) <= {*TARGET_TRANSFORMS, "auto"} for v in values or ()
     ),
-    "forecast_transforms are level, delta, seasonal_delta or auto, or several joined by +",
+    f"forecast_transforms are {', '.join(TARGET_TRANSFORMS)} or auto, or several joined by +",
 )
 flags.register_validator(
     "sections",
