@@ -310,6 +310,9 @@ def run_info(config: Config, options: RunOptions, data: SeriesData, tuner: Tuner
         sampler=config.study.sampler,
         pruner=config.study.pruner,
         run_dir=options.output_dir,
+        time_column=config.data.time_column,
+        frequency=data.times.frequency,
+        split_periods=data.split_periods(),
         tensorboard_dir=(
             os.path.join(options.output_dir, "tensorboard")
             if tuner.tensorboard_dir is not None

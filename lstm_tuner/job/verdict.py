@@ -69,7 +69,12 @@ def evaluate_on_test(
         errors), the fitted statistical models and those not fitted (with the reason), the season
         and MASE scale used, the best forecaster, the forecasters that beat the final model (the
         retrained one if any), the validation split's MSE of the final model and of each
-        statistical model, and the test predictions (``[windows, horizon]``, original units).
+        statistical model, the test predictions (``[windows, horizon]``, original units), the
+        time axis (``time_axis``: the time column, its kind and inferred frequency), the target
+        timestamp of every test forecast (``target_timestamps``, ``[windows, horizon]``) and, for a
+        horizon > 1, each forecast's origin (``origin_timestamps``, ``[windows]``: the last
+        observation it sees). Timestamps are ISO-8601 strings or numbers from ``data.time_column``,
+        or positions in the series without one.
     """
     x_test, y_test = data.test.arrays()
     actual = data.scaler.inverse_transform_target(y_test)
@@ -108,6 +113,8 @@ def evaluate_on_test(
             shown[name] = baselines.forecast(
                 name, series, data.test.origins, horizon, train_end=train_end, season_length=season
             )
+    times = data.times
+    origins = data.test.origins
     return {
         "units": f"original units of {data.target_name!r}",
         "test_windows": len(actual),
@@ -134,6 +141,14 @@ def evaluate_on_test(
             **{name: p.tolist() for name, p in predictions.items()},
             **{name: np.asarray(p).tolist() for name, p in shown.items()},
         },
+        "time_axis": {
+            "name": times.name,
+            "kind": times.kind,
+            "frequency": times.frequency,
+            "label": times.axis_label(),
+        },
+        "target_timestamps": times.labels(origins[:, None] + np.arange(horizon)),
+        **({"origin_timestamps": times.labels(origins - 1)} if horizon > 1 else {}),
     }
 
 
@@ -153,13 +168,15 @@ def _fitted_models(stats: statistical.StatisticalForecasts | None) -> dict[str, 
 
 def fit_rule(data: SeriesData, config: Config) -> str:
     """Which data each forecaster was fitted and chosen on, in one sentence."""
-    train_end, validation_end = data.boundaries
+    _, validation_end = data.boundaries
     history = config.evaluation.statistical_history
+    periods = data.split_periods()
     return (
-        f"The LSTM was trained on the training split (points 0-{train_end - 1}) and chosen on "
-        f"validation ({train_end}-{validation_end - 1}); the statistical models were fitted on "
+        f"The LSTM was trained on the training split ({periods['train']}) and chosen on "
+        f"validation ({periods['validation']}); the statistical models were fitted on "
         f"the last {min(history, validation_end)} points before the test split, with their "
-        "parameters then fixed; every forecast uses only the observations before its origin."
+        "parameters then fixed; every forecast uses only the observations up to its origin, the "
+        "last one it sees."
     )
 
 

@@ -7,7 +7,7 @@ Written to ``<run directory>/plots/`` next to :mod:`lstm_tuner.reporting.search_
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,26 +22,81 @@ from lstm_tuner.reporting.search_plots import (
     try_plot,
 )
 from lstm_tuner.timeseries.statistical import LABELS
+from lstm_tuner.timeseries.time_index import DATE, IRREGULAR, POSITION, POSITION_LABEL, parse_labels
 
 
-def plot_test_predictions(
+def _nice_step(needed: float, steps: Sequence[int]) -> int:
+    """The smallest of ``steps`` that is at least ``needed`` (the largest if none is)."""
+    return next((step for step in steps if step >= needed), steps[-1])
+
+
+def set_date_axis(ax: Any, times: np.ndarray, frequency: str, max_ticks: int = 8) -> None:
+    """Date ticks for the series' frequency, on calendar boundaries: years, quarters, months, days
+    of the month or hours of the day as labels; matplotlib's concise labels where no calendar unit
+    fits (irregular timestamps, long spans)."""
+    from matplotlib import dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    span_days = float((times[-1] - times[0]) / np.timedelta64(1, "D"))
+    months = span_days / 30.44
+    if frequency == "yearly" or (frequency in ("quarterly", "monthly") and months > 72):
+        years = _nice_step(span_days / 365.25 / max_ticks, (1, 2, 5, 10, 20, 25, 50, 100))
+        locator: Any = mdates.YearLocator(base=years)
+        formatter: Any = mdates.DateFormatter("%Y")
+    elif frequency == "quarterly":
+        locator = mdates.MonthLocator(bymonth=(1, 4, 7, 10) if months <= 30 else (1, 7))
+        formatter = FuncFormatter(
+            lambda x, _: f"{mdates.num2date(x):%Y} Q{(mdates.num2date(x).month - 1) // 3 + 1}"
+        )
+    elif frequency == "monthly":
+        every = _nice_step(months / max_ticks, (1, 2, 3, 4, 6))
+        locator = mdates.MonthLocator(bymonth=range(1, 13, every))
+        formatter = mdates.DateFormatter("%b %Y")
+    elif frequency in ("weekly", "daily", "business-daily") and span_days <= 90:
+        every = _nice_step(span_days / max_ticks, (1, 2, 7, 14))
+        days = {1: range(1, 32), 2: range(1, 32, 2), 7: (1, 8, 15, 22), 14: (1, 15)}[every]
+        locator = mdates.DayLocator(bymonthday=days)
+        formatter = mdates.ConciseDateFormatter(locator)
+    elif frequency in ("hourly", "half-hourly", "quarter-hourly") and span_days <= 4:
+        every = _nice_step(span_days * 24 / max_ticks, (1, 2, 3, 4, 6, 12))
+        locator = mdates.HourLocator(byhour=range(0, 24, every))
+        formatter = mdates.ConciseDateFormatter(locator)
+    else:
+        locator = mdates.AutoDateLocator(minticks=4, maxticks=max_ticks + 2)
+        formatter = mdates.ConciseDateFormatter(locator)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(formatter)
+
+
+def draw_test_predictions(
     actual: Any,
     predicted: Any,
-    path: str,
     *,
+    times: Any = None,
+    time_kind: str = POSITION,
+    time_label: str = POSITION_LABEL,
+    frequency: str = POSITION,
     target_name: str = "target",
     model_label: str = "model",
     baseline: tuple[str, Any] | None = None,
     best_label: str | None = None,
-) -> str:
-    """The model's one-step-ahead test forecasts against the actual series (and the best baseline's),
-    and the model's error.
+) -> Any:
+    """The figure of :func:`plot_test_predictions`: two panels sharing the time axis.
 
     Args:
         actual: ``[n, horizon]`` (or ``[n]``) actual values, in original units.
         predicted: The same shape, the model's forecasts.
+        times: ``[n]`` the target time of each next-step forecast: ``datetime64`` for dates,
+            numbers, or positions; ``None``: ``0 .. n - 1``.
+        time_kind: ``"date"``, ``"number"`` or ``"position"``
+            (:data:`lstm_tuner.timeseries.time_index.DATE` ...).
+        time_label: The x axis' label.
+        frequency: The dates' frequency (``"monthly"`` ...), which sets the date ticks.
         baseline: ``(label, forecasts)`` of a baseline or statistical model to draw too.
         best_label: The forecaster with the lowest test MSE, named in the title.
+
+    Returns:
+        The matplotlib ``Figure``.
 
     Raises:
         ValueError: for empty or mismatched inputs.
@@ -54,31 +109,50 @@ def plot_test_predictions(
         )
     if y.ndim == 2:
         y, p = y[:, 0], p[:, 0]
-    steps = np.arange(len(y))
+    x = np.arange(len(y)) if times is None else np.asarray(times)
+    if len(x) != len(y):
+        raise ValueError(f"times must have one value per forecast ({len(y)}), got {len(x)}")
     fig = figure(10.0, 6.0)
     top = fig.add_subplot(2, 1, 1)
-    top.plot(steps, y, color="black", linewidth=1.0, label="actual")
+    top.plot(x, y, color="black", linewidth=1.0, label="actual")
     if baseline is not None:
         b = np.asarray(baseline[1], dtype=np.float64)
         b = b[:, 0] if b.ndim == 2 else b
         mse_b = float(np.mean((b - y) ** 2))
-        top.plot(
-            steps, b, color="tab:gray", linewidth=0.8, label=f"{baseline[0]} (MSE {mse_b:.4g})"
-        )
+        top.plot(x, b, color="tab:gray", linewidth=0.8, label=f"{baseline[0]} (MSE {mse_b:.4g})")
     mse = float(np.mean((p - y) ** 2))
-    top.plot(steps, p, color="tab:orange", linewidth=1.0, label=f"{model_label} (MSE {mse:.4g})")
+    top.plot(x, p, color="tab:orange", linewidth=1.0, label=f"{model_label} (MSE {mse:.4g})")
     top.set_ylabel(target_name)
     title = "Test set: next-step forecasts against the actual series"
     top.set_title(title + (f"; lowest test MSE: {best_label}" if best_label else ""))
     top.legend()
     top.grid(alpha=0.3)
     bottom = fig.add_subplot(2, 1, 2, sharex=top)
-    bottom.plot(steps, p - y, color="tab:red", linewidth=0.8)
+    bottom.plot(x, p - y, color="tab:red", linewidth=0.8)
     bottom.axhline(0.0, color="black", linewidth=0.5)
-    bottom.set_xlabel("test window")
+    if time_kind == DATE:
+        for ax in (top, bottom):
+            set_date_axis(ax, x, frequency)
+        title = f"{time_label}, {frequency}" if frequency != IRREGULAR else time_label
+        bottom.set_xlabel(f"{title} (target time of each forecast)")
+    else:
+        bottom.set_xlabel(time_label)
     bottom.set_ylabel(f"{model_label} - actual")
     bottom.grid(alpha=0.3)
-    return save(fig, path)
+    return fig
+
+
+def plot_test_predictions(actual: Any, predicted: Any, path: str, **options: Any) -> str:
+    """The model's one-step-ahead test forecasts against the actual series (and the best baseline's),
+    and the model's error, against the series' time axis; written to ``path``.
+
+    Args:
+        actual / predicted / options: as :func:`draw_test_predictions` takes them.
+
+    Raises:
+        ValueError: for empty or mismatched inputs.
+    """
+    return save(draw_test_predictions(actual, predicted, **options), path)
 
 
 def plot_error_per_step(test: Mapping[str, Any], path: str) -> str:
@@ -136,6 +210,16 @@ def write_forecast_plots(
     test = evaluation["test"]
     final = test["final_model"]
     best = test.get("best_other") or test["best_baseline"]
+    axis = test.get("time_axis") or {}
+    time_options = {}
+    if "target_timestamps" in test:  # not in an evaluation.json from before the time axis
+        kind = axis.get("kind", POSITION)
+        time_options = {
+            "times": parse_labels([row[0] for row in test["target_timestamps"]], kind),
+            "time_kind": kind,
+            "time_label": axis.get("label", POSITION_LABEL),
+            "frequency": axis.get("frequency", IRREGULAR),
+        }
     try_plot(
         "test predictions",
         lambda: plot_test_predictions(
@@ -146,6 +230,7 @@ def write_forecast_plots(
             model_label=final.replace("_", " "),
             baseline=(LABELS[best], test["test_predictions"][best]),
             best_label=LABELS.get(test.get("best_forecaster", ""), None),
+            **time_options,
         ),
         written,
     )

@@ -40,6 +40,9 @@ class RunInfo:
         epochs_per_trial / sampler / pruner: How the trials ran.
         run_dir: The run directory, as given.
         tensorboard_dir: Where TensorBoard logs went, or ``None`` when none were written.
+        time_column: ``data.time_column``, ``None`` when the series has none (positions).
+        frequency: What the timestamps were read at (``"monthly"``, ``"irregular"``...).
+        split_periods: Each split's first and last timestamp, ``{"train": "2000-01-01 to ..."}``.
     """
 
     study_name: str
@@ -53,6 +56,9 @@ class RunInfo:
     pruner: str
     run_dir: str
     tensorboard_dir: str | None
+    time_column: str | None = None
+    frequency: str = "position"
+    split_periods: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 _PLOT_TITLES = {
@@ -71,6 +77,17 @@ _EVALUATION_PLOTS = (
 )
 
 
+def format_time_axis(info: RunInfo) -> list[str]:
+    """The data's time axis and each split's period, as markdown list items."""
+    if info.time_column is None:
+        axis = "positions (no data.time_column)"
+    else:
+        axis = f"`{info.time_column}`, read as {info.frequency}"
+    lines = [f"- time axis: {axis}"]
+    lines += [f"  - {name}: {period}" for name, period in info.split_periods.items()]
+    return lines
+
+
 def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list[str]:
     """The models against the free baselines and the statistical models on the test set, as
     markdown lines."""
@@ -84,8 +101,10 @@ def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list
             "",
         ]
     season = test["season_length"]
+    targets = test.get("target_timestamps")
+    period = f" (targets {targets[0][0]} to {targets[-1][-1]})" if targets else ""
     lines += [
-        f"{test['test_windows']} test windows, {test['horizon']} step(s) ahead each; errors in "
+        f"{test['test_windows']} test windows{period}, {test['horizon']} step(s) ahead each; errors in "
         f"{test['units']}. Season length: "
         + (f"{season} ({test['season_source']})" if season else f"none ({test['season_source']})")
         + f"; MASE divides the MAE by {test['mase_scale']:.4g}, the in-sample MAE of the "
@@ -183,6 +202,7 @@ def summary_markdown(
     lines += [
         f"- config: `{info.config_path}`",
         f"- data: {info.data}",
+        *format_time_axis(info),
         f"- storage: `{info.storage}`",
         f"- objective: {objective} ({info.direction}), {info.epochs_per_trial} epochs per trial, "
         f"sampler {info.sampler}, pruner {info.pruner}",

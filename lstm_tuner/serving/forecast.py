@@ -4,17 +4,18 @@ The export's ``metadata.json`` says which columns the model reads (the target fi
 horizon, and how the run read its CSV file; the file is read the same way, with the same one-line
 errors. The forecast is the next ``horizon`` values after the file's last row; ``--backtest`` adds the
 one-step-ahead forecast of every row that has a full window before it, next to the actual value.
-Times are carried over: forecast rows get the time column's values continued at its median step.
+Times are carried over: forecast rows get the time column's values continued at the frequency the
+file was read at, by calendar offsets for months, quarters and years
+(:meth:`lstm_tuner.timeseries.time_index.TimeIndex.continued`); with a horizon > 1 each row also
+names its origin, the last row the forecast sees.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 import json
 import os
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -50,26 +51,6 @@ def read_metadata(export_dir: str) -> dict[str, Any]:
         return json.load(f)
 
 
-def _continue_times(cells: Sequence[str], count: int) -> list[str]:
-    """``count`` more times after ``cells``, at their median step (numbers or ISO date/times)."""
-    try:
-        numbers = np.array([float(c) for c in cells])
-    except ValueError:
-        numbers = None
-    if numbers is not None:
-        step = float(np.median(np.diff(numbers))) if len(numbers) > 1 else 1.0
-        out = numbers[-1] + step * np.arange(1, count + 1)
-        return [f"{v:g}" if not float(v).is_integer() else str(int(v)) for v in out]
-    stamps = [
-        datetime.datetime.fromisoformat(c[:-1] + "+00:00" if c[-1:] in "Zz" else c) for c in cells
-    ]
-    steps = sorted(b - a for a, b in zip(stamps, stamps[1:], strict=False))
-    step = steps[len(steps) // 2] if steps else datetime.timedelta(1)
-    date_only = all(len(c) == 10 for c in cells)
-    times = [stamps[-1] + step * k for k in range(1, count + 1)]
-    return [t.date().isoformat() if date_only else t.isoformat() for t in times]
-
-
 def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> str:
     """The forecasts of the model at ``model_path`` for the series in ``csv_path``, as CSV text.
 
@@ -80,9 +61,11 @@ def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> s
         backtest: Also forecast every row one step ahead from the window before it.
 
     Returns:
-        CSV text: ``kind`` (``forecast`` or ``backtest``), the time column (or ``row``), ``step`` (1..h
-        ahead of the last row; 1 for a backtest row), the target's forecast and, for backtest rows,
-        the actual value.
+        CSV text: ``kind`` (``forecast`` or ``backtest``), the time column (or ``row``: the row's
+        position) holding each forecast's target time (empty after irregular timestamps, which
+        have no next value), for a horizon > 1 ``origin`` (the time of the last row the forecast
+        sees), ``step`` (1..h ahead of the last row; 1 for a backtest row), the target's forecast
+        and, for backtest rows, the actual value.
 
     Raises:
         DataError: bad columns, values or too few rows, in one line naming the file.
@@ -103,7 +86,7 @@ def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> s
         decimal=data.get("decimal", "."),
         thousands=data.get("thousands"),
     )
-    values, times = series.values, series.times
+    values, times = series.values, series.time_index
     if len(values) < window:
         raise DataError(
             f"{csv_path}: has {len(values)} rows, fewer than the model's window_size = {window}"
@@ -119,24 +102,33 @@ def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> s
         ]
         return np.concatenate(out) if out else np.zeros((0, horizon))
 
-    time_name = time_column or "row"
-    row_times = times if times is not None else [str(i) for i in range(len(values))]
+    # The file's own cells name its rows (a user joins on them); positions without a time column.
+    row_times = series.times or [str(label) for label in times.labels(np.arange(len(values)))]
+    with_origin = horizon > 1
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["kind", time_name, "step", f"{target}_forecast", target])
+    writer.writerow(
+        ["kind", time_column or "row", *(["origin"] if with_origin else []), "step"]
+        + [f"{target}_forecast", target]
+    )
     if backtest and len(values) > window:
         x = np.lib.stride_tricks.sliding_window_view(values[:-1], window, axis=0)
         predicted = predict(np.ascontiguousarray(x.transpose(0, 2, 1), dtype=np.float32))
         for t, value in zip(range(window, len(values)), predicted[:, 0], strict=True):
+            origin = [row_times[t - 1]] if with_origin else []
             writer.writerow(
-                ["backtest", row_times[t], 1, repr(float(value)), repr(float(values[t, 0]))]
+                [
+                    "backtest",
+                    row_times[t],
+                    *origin,
+                    1,
+                    repr(float(value)),
+                    repr(float(values[t, 0])),
+                ]
             )
     last = predict(values[-window:][None].astype(np.float32))[0]
-    future = (
-        _continue_times(times, horizon)
-        if times is not None
-        else [str(len(values) - 1 + k) for k in range(1, horizon + 1)]
-    )
+    origin = [row_times[-1]] if with_origin else []
+    future = ["" if when is None else str(when) for when in times.continued(horizon)]
     for k, (when, value) in enumerate(zip(future, last, strict=True), start=1):
-        writer.writerow(["forecast", when, k, repr(float(value)), ""])
+        writer.writerow(["forecast", when, *origin, k, repr(float(value)), ""])
     return buf.getvalue()

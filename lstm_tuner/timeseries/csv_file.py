@@ -21,6 +21,7 @@ import numpy as np
 
 from lstm_tuner.errors import DataError
 from lstm_tuner.names import MISSING_POLICIES
+from lstm_tuner.timeseries.time_index import TimeIndex
 
 # Cells read as missing, compared case-insensitively after stripping whitespace.
 MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null"})
@@ -120,8 +121,11 @@ def _parse_time(text: str) -> float | datetime.datetime | None:
         return None
 
 
-def _sort_by_time(where: str, name: str, cells: list[str], lines: list[int]) -> list[int]:
-    """Row order (indices into ``cells``) sorted by the time column; stable; duplicates are errors."""
+def _sort_by_time(
+    where: str, name: str, cells: list[str], lines: list[int]
+) -> tuple[list[int], list[Any]]:
+    """Row order (indices into ``cells``) sorted by the time column, and the parsed timestamps (in
+    the file's order); stable; duplicates are errors."""
     label = f"{where}: column {name!r} (data.time_column)"
     for cell, line in zip(cells, lines, strict=True):
         if cell.lower() in MISSING_TOKENS:
@@ -152,7 +156,7 @@ def _sort_by_time(where: str, name: str, cells: list[str], lines: list[int]) -> 
             raise DataError(
                 f"{label}: duplicate timestamp {cells[current]!r} at rows {first} and {second}"
             )
-    return order
+    return order, keys
 
 
 def _format_rows(lines: np.ndarray) -> str:
@@ -164,12 +168,14 @@ def _format_rows(lines: np.ndarray) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class CsvSeries:
-    """What :func:`read_series` read: the columns' values, their names, the time cells, the format."""
+    """What :func:`read_series` read: the columns' values, their names, the time cells, the format,
+    and the time axis (the time column's timestamps, or row positions)."""
 
     values: np.ndarray
     columns: list[str]
     times: list[str] | None
     format: CsvFormat
+    time_index: TimeIndex
 
 
 def read_csv(
@@ -220,7 +226,8 @@ def read_series(
     Returns:
         The values, float64 ``[time, 1 + len(features)]`` with columns ``(target, *features)``; those
         column names; the time column's cells in the order of the rows returned (``None`` without a
-        time column); and the format the file was read with.
+        time column); the format the file was read with; and the rows' time axis (the parsed
+        timestamps with their inferred frequency, or positions without a time column).
 
     Raises:
         DataError: The file cannot be read, is empty or malformed; a column is not found or used twice; a
@@ -312,11 +319,13 @@ def read_series(
 
     line_numbers = np.asarray(lines)
     time_cells = [row[-1] for row in rows] if time_column is not None else None
+    stamps: list[Any] | None = None
     if time_column is not None:
-        order = _sort_by_time(where, time_column, time_cells, lines)
+        order, keys = _sort_by_time(where, time_column, time_cells, lines)
         values = values[order]
         line_numbers = line_numbers[order]
         time_cells = [time_cells[i] for i in order]
+        stamps = [keys[i] for i in order]
 
     is_missing = np.isnan(values)
     for c, name in enumerate(columns):
@@ -341,9 +350,15 @@ def read_series(
             values = values[kept]
             if time_cells is not None:
                 time_cells = [cell for cell, keep in zip(time_cells, kept, strict=True) if keep]
+                stamps = [stamp for stamp, keep in zip(stamps, kept, strict=True) if keep]
             if len(values) == 0:
                 raise DataError(
                     f"{where}: no rows left after dropping the rows with missing values "
                     "(data.missing = 'drop')"
                 )
-    return CsvSeries(values, columns, time_cells, fmt)
+    time_index = (
+        TimeIndex.positions(len(values))
+        if stamps is None
+        else TimeIndex.from_values(time_column, stamps)
+    )
+    return CsvSeries(values, columns, time_cells, fmt, time_index)

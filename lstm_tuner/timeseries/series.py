@@ -25,6 +25,7 @@ from lstm_tuner.rules import check_positive_int
 from lstm_tuner.timeseries.csv_file import read_series
 from lstm_tuner.timeseries.scaler import Scaler
 from lstm_tuner.timeseries.season import detect_season, model_season
+from lstm_tuner.timeseries.time_index import TimeIndex
 from lstm_tuner.timeseries.windows import SplitWindows, Windows, split_windows
 
 if TYPE_CHECKING:
@@ -185,6 +186,8 @@ class SeriesData:
         season_source: Where the season length comes from.
         anchor_season: The season a ``seasonal_delta`` model anchors to
             (:func:`~lstm_tuner.timeseries.season.model_season`), ``None`` for none.
+        time_index: The rows' timestamps and the frequency they were read at (``data.time_column``),
+            ``None`` without a time column (then :attr:`times` is row positions).
     """
 
     values: np.ndarray
@@ -197,6 +200,22 @@ class SeriesData:
     season_length: int | None = None
     season_source: str = "detected from the training split"
     anchor_season: int | None = None
+    time_index: TimeIndex | None = None
+
+    @property
+    def times(self) -> TimeIndex:
+        """The time axis of :attr:`values`: the time column's timestamps, else row positions."""
+        return self.time_index or TimeIndex.positions(len(self.values))
+
+    def split_periods(self) -> dict[str, str]:
+        """Each split's first and last timestamp: ``{"train": "2000-01-01 to 2009-12-01", ...}``."""
+        train_end, validation_end = self.boundaries
+        times = self.times
+        return {
+            "train": times.span(0, train_end),
+            "validation": times.span(train_end, validation_end),
+            "test": times.span(validation_end, len(self.values)),
+        }
 
     @property
     def train(self) -> Windows:
@@ -237,6 +256,7 @@ def load_data(config: DataConfig) -> SeriesData:
             )
         values = builtin_series(builtin.num_points, builtin.seed)[:, None]
         column_names = [config.target]
+        time_index = None
     elif config.source == "csv":
         if not config.csv:
             raise DataError(
@@ -254,6 +274,7 @@ def load_data(config: DataConfig) -> SeriesData:
         )
         values, column_names = series.values, series.columns
         source = config.csv + series.format.describe()
+        time_index = series.time_index if config.time_column is not None else None
     else:
         raise DataError(f"data.source must be 'builtin' or 'csv', got {config.source!r}")
 
@@ -279,11 +300,13 @@ def load_data(config: DataConfig) -> SeriesData:
         scaler.transform(values), boundaries, config.window_size, config.horizon
     )
     logging.info(
-        "Loaded %s: %d points x %d columns %s; splits train/validation/test = %d/%d/%d points",
+        "Loaded %s: %d points x %d columns %s (time axis: %s); splits train/validation/test = "
+        "%d/%d/%d points",
         source,
         len(values),
         len(column_names),
         column_names,
+        time_index.frequency if time_index is not None else "positions",
         len(train),
         len(validation),
         len(test),
@@ -308,4 +331,5 @@ def load_data(config: DataConfig) -> SeriesData:
         anchor_season=model_season(
             season, train[:, 0], config.window_size, configured=config.season_length is not None
         ),
+        time_index=time_index,
     )
