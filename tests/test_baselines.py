@@ -134,3 +134,32 @@ def test_season_is_the_yearly_cycle_not_its_quarterly_harmonic():
     assert detect_season(orders[:140]) == 12
     # A clean cycle whose multiples fit as well is still its shortest period.
     assert detect_season(50 + 5 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.2, 200)) == 12
+
+
+def test_seasonal_growth_adds_the_last_seasons_growth_to_seasonal_naive():
+    rng = np.random.default_rng(7)
+    series = rng.normal(size=60).cumsum()
+    origins = np.arange(30, 55)
+    got = baselines.forecast("seasonal_growth", series, origins, 6, train_end=30, season_length=4)
+    # By hand, q = k // 4 + 1 seasons ahead: y[t+k-4q] + q (y[t-1] - y[t-5]).
+    expected = np.array(
+        [
+            [
+                series[t + k - 4 * (k // 4 + 1)] + (k // 4 + 1) * (series[t - 1] - series[t - 5])
+                for k in range(6)
+            ]
+            for t in origins
+        ]
+    )
+    np.testing.assert_allclose(got, expected)
+    # A linear trend plus a pure season is forecast exactly; no season, no forecast.
+    t = np.arange(80)
+    clean = 3 + 0.5 * t + np.sin(2 * np.pi * t / 4)
+    exact = baselines.forecast(
+        "seasonal_growth", clean, np.arange(40, 70), 3, train_end=40, season_length=4
+    )
+    np.testing.assert_allclose(exact, clean[np.arange(40, 70)[:, None] + np.arange(3)])
+    assert (
+        baselines.forecast("seasonal_growth", clean, origins, 3, train_end=30, season_length=None)
+        is None
+    )

@@ -5,6 +5,10 @@ values of the target in original units, using only the series before ``t``:
 
 - naive: the last value, ``y[t-1]``;
 - seasonal naive: the value one season before each target, ``y[t+k-m*(k//m+1)]``;
+- seasonal naive + growth: that value plus the last season's growth, ``q (y[t-1] - y[t-1-m])`` for
+  ``q = k//m + 1`` seasons ahead (the seasonal random walk with drift, and the anchor of the
+  ``seasonal_growth`` model: reported so that the LSTM earns credit only beyond its own anchor,
+  as it must beat naive for ``delta`` and seasonal naive for ``seasonal_delta``);
 - drift: the last value plus the average change so far, ``y[t-1] + (k+1)*(y[t-1]-y[0])/(t-1)``;
 - training mean: the mean of the training split.
 
@@ -20,16 +24,17 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from lstm_tuner.timeseries.season import anchor_lags
+from lstm_tuner.timeseries.season import anchor_lags, anchor_matrix
 
 #: The baselines, in the order reports list them.
-BASELINES = ("naive_last_value", "seasonal_naive", "drift", "training_mean")
+BASELINES = ("naive_last_value", "seasonal_naive", "seasonal_growth", "drift", "training_mean")
 #: How reports name each forecast: the models, then the baselines.
 LABELS = {
     "retrained": "retrained best configuration",
     "best_trial": "best trial",
     "naive_last_value": "naive (last value)",
     "seasonal_naive": "seasonal naive",
+    "seasonal_growth": "seasonal naive + last season's growth",
     "drift": "drift",
     "training_mean": "training mean",
 }
@@ -69,6 +74,12 @@ def forecast(
             return None
         back = origins[:, None] - anchor_lags(horizon, season_length)
         return series[back] if back.min() >= 0 else None
+    if name == "seasonal_growth":
+        if not season_length or season_length < 2:
+            return None
+        matrix = anchor_matrix(horizon, season_length, growth=True)
+        back = origins[:, None] - np.arange(1, len(matrix) + 1)
+        return series[back] @ matrix if back.min() >= 0 else None
     if name == "drift":
         span = np.maximum(origins - 1, 1)[:, None]
         slope = (last - series[0]) / span
