@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from lstm_tuner.errors import ConfigError
@@ -21,7 +21,6 @@ from lstm_tuner.rules import is_finite_number, is_int, is_number, short_repr
 if TYPE_CHECKING:
     import optuna
 
-    from lstm_tuner.engine.hyperparameters import HyperParameters
 
 ParamType = Literal["int", "float", "categorical", "fixed"]
 PARAM_TYPES: tuple[str, ...] = ("int", "float", "categorical", "fixed")
@@ -139,10 +138,6 @@ class ParamSpec:
         if self.type == "categorical":
             return optuna.distributions.CategoricalDistribution(list(self.choices))
         return None
-
-    def suggest(self, hp: HyperParameters) -> Any:
-        """Declares this parameter on ``hp`` and returns its value for the current trial."""
-        return hp.declare(self)
 
     def grid(self) -> list[Any]:
         """Every value of a discrete spec, for Optuna's ``GridSampler``.
@@ -291,8 +286,3 @@ def make_param(
     draft.__dict__.update(_normalized(draft))
     validate_param(draft, where, labels)  # type: ignore[arg-type]
     return ParamSpec(name, type, **fields)  # type: ignore[arg-type]
-
-
-def suggest_all(space: Sequence[ParamSpec], hp: HyperParameters) -> dict[str, Any]:
-    """Declares every parameter of ``space`` on ``hp``; returns ``{name: value}``."""
-    return {spec.name: hp.declare(spec) for spec in space}
