@@ -24,7 +24,7 @@ from absl import logging
 from optuna.trial import TrialState
 
 from lstm_tuner.engine import results
-from lstm_tuner.engine.hyperparameters import HyperParameters
+from lstm_tuner.engine.hyperparameters import RECORDED_ATTR, HyperParameters
 from lstm_tuner.engine.objective import (
     DEFAULT_OBJECTIVE,
     Objective,
@@ -271,7 +271,7 @@ class BaseTuner:
                 break
             except optuna.TrialPruned:
                 self._consecutive_failures = 0
-                trial.set_user_attr("hyperparameters", hp.values)
+                trial.set_user_attr(RECORDED_ATTR, hp.values)
                 raise
             except (FatalError, KeyboardInterrupt) as e:
                 reason = str(e) if isinstance(e, FatalError) else "interrupted (KeyboardInterrupt)"
@@ -298,7 +298,7 @@ class BaseTuner:
             trial.set_user_attr("best_epoch", best_step + 1)
         if isinstance(result, dict) and "history" not in trial.user_attrs:
             trial.set_user_attr("history", [{k: float(v) for k, v in result.items()}])
-        trial.set_user_attr("hyperparameters", hp.values)
+        trial.set_user_attr(RECORDED_ATTR, hp.values)
         self._consecutive_failures = 0
         return value
 
@@ -317,7 +317,7 @@ class BaseTuner:
         else:
             reason = f"{type(error).__name__}: {error}".splitlines()[0]
         trial.set_user_attr("fail_reason", reason)
-        trial.set_user_attr("hyperparameters", hp.values)
+        trial.set_user_attr(RECORDED_ATTR, hp.values)
         trial.set_user_attr("counted", True)
         self._consecutive_failures += 1
         if self._consecutive_failures >= self.max_consecutive_failed_trials:

@@ -282,7 +282,7 @@ class Tuner(BaseTuner):
             frozen = self.study.get_trials(deepcopy=False)[trial]
         else:
             frozen = trial.optuna_trial if isinstance(trial, Trial) else trial
-        hp = HyperParameters.from_values(study_lib.trial_hyperparameters(frozen))
+        hp = HyperParameters.from_trial(frozen)
         model = self._build(hp)
         build_config = frozen.user_attrs.get("build_config")
         if not model.built and build_config:

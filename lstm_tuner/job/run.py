@@ -179,7 +179,7 @@ def run(
     importance = None
     if selection is not None:
         trial = selection.trial
-        best_params = study_lib.trial_hyperparameters(trial)
+        best_params = HyperParameters.from_trial(trial).values
         write_json_atomic(
             os.path.join(output_dir, "best_params.json"),
             {

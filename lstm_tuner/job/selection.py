@@ -64,7 +64,7 @@ def select_trial(
     recorded = {int(k): v for k, v in (tuner.study.user_attrs.get(REEVALUATION_ATTR) or {}).items()}
     for trial in top:
         runs = recorded.get(trial.number, {}).get("values", [trial.value])
-        hp = HyperParameters.from_values(study_lib.trial_hyperparameters(trial))
+        hp = HyperParameters.from_trial(trial)
         while len(runs) < seeds:
             # Seeds after the trial's own executions: new initializations and shuffles.
             execution = tuner.executions_per_trial + len(runs) - 1

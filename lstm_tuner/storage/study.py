@@ -184,14 +184,6 @@ def fail_stale_trials(study: optuna.Study) -> None:
         optuna.storages.fail_stale_trials(study)  # a no-op without heartbeats
 
 
-def trial_hyperparameters(trial: FrozenTrial) -> dict[str, Any]:
-    """All hyperparameter values of a trial, fixed ones included, in declaration order."""
-    recorded = trial.user_attrs.get("hyperparameters")
-    if isinstance(recorded, dict):
-        return dict(recorded)
-    return dict(trial.params)
-
-
 def best_trials(study: optuna.Study, num_trials: int) -> list[FrozenTrial]:
     """The ``num_trials`` best COMPLETE trials, best first."""
     trials = [

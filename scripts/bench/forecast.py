@@ -105,7 +105,7 @@ def run_one(
     best = study_lib.best_trials(tuner.study, 1)[0]
 
     def scored(trial: Any) -> tuple[dict[str, Any], float]:
-        hp = HyperParameters.from_values(study_lib.trial_hyperparameters(trial))
+        hp = HyperParameters.from_trial(trial)
         begin = time.perf_counter()
         model, info = retrain(tuner, data, config, hp, config.training.retrain_epochs)
         test = evaluate_on_test(
