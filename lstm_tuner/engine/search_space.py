@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from lstm_tuner.errors import ConfigError
@@ -286,3 +286,13 @@ def make_param(
     draft.__dict__.update(_normalized(draft))
     validate_param(draft, where, labels)  # type: ignore[arg-type]
     return ParamSpec(name, type, **fields)  # type: ignore[arg-type]
+
+
+def grid_of(space: Sequence[ParamSpec]) -> dict[str, list[Any]]:
+    """The grid of a discrete space: ``{name: values}`` of every searched hyperparameter, the
+    points Optuna's ``GridSampler`` visits (``GridSearch`` and ``study.sampler: grid``).
+
+    Raises:
+        ValueError: for a continuous float (no ``step``).
+    """
+    return {spec.name: spec.grid() for spec in space if spec.type != "fixed"}

@@ -362,12 +362,3 @@ def _build_optimizer(model: keras.Model) -> None:
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and not optimizer.built and model.built and model.trainable_variables:
         optimizer.build(model.trainable_variables)
-
-
-def grid_of(space: list[ParamSpec]) -> dict[str, list[Any]]:
-    """``{name: values}`` of every searched hyperparameter, for Optuna's ``GridSampler``.
-
-    Raises:
-        ValueError: for a continuous float (no ``step``).
-    """
-    return {spec.name: spec.grid() for spec in space if spec.type != "fixed"}

@@ -28,7 +28,8 @@ from lstm_tuner.engine.analysis import Importance, param_importances
 from lstm_tuner.engine.hyperparameters import HyperParameters
 from lstm_tuner.engine.objective import Objective
 from lstm_tuner.engine.results import trials_csv
-from lstm_tuner.engine.tuner import Tuner, grid_of
+from lstm_tuner.engine.search_space import grid_of
+from lstm_tuner.engine.tuner import Tuner
 from lstm_tuner.errors import ConfigError, FatalError
 from lstm_tuner.files import archive_dir, write_json_atomic, write_text_atomic
 from lstm_tuner.job.options import RunOptions, open_backends
