@@ -23,7 +23,7 @@ from typing import Any
 import optuna
 from absl import logging
 
-from lstm_tuner.config.schema import Config
+from lstm_tuner.config.schema import Config, config_to_dict
 from lstm_tuner.engine.analysis import Importance, param_importances
 from lstm_tuner.engine.hyperparameters import HyperParameters
 from lstm_tuner.engine.objective import Objective
@@ -201,30 +201,38 @@ def run(
                 f"{e}: the artifact store {tuner.artifacts.url} does not hold what the study "
                 "records; run with the --artifact_store the workers used"
             ) from None
-        if config.export.enabled:
-            export_trained(
-                best_model,
-                os.path.join(output_dir, "export", "best_trial"),
-                data,
-                config,
-                {
-                    "source": "best_trial",
-                    "trial_number": trial.number,
-                    "hyperparameters": best_params,
-                    "validation_loss": trial.value,
-                },
-            )
         models = {"best_trial": best_model}
+        exports = {
+            "best_trial": {
+                "source": "best_trial",
+                "trial_number": trial.number,
+                "hyperparameters": best_params,
+                "validation_loss": trial.value,
+            }
+        }
         retraining = None
         if config.training.retrain_epochs:
+            hp = HyperParameters.from_values(best_params)
             models["retrained"], retraining = retrain(
                 tuner,
                 data,
-                config,
-                HyperParameters.from_values(best_params),
+                hp,
                 config.training.retrain_epochs,
+                config.training.early_stopping_patience,
                 options.verbose,
             )
+            exports["retrained"] = {
+                "source": "retrained",
+                "hyperparameters": hp.values,
+                "retrain_epochs": config.training.retrain_epochs,
+                "epochs_run": retraining["epochs_run"],
+                "validation_loss": retraining["best_validation_loss"],
+            }
+        if config.export.enabled:
+            record = config_to_dict(config)
+            for name, metadata in exports.items():
+                path = os.path.join(output_dir, "export", EXPORT_DIRS[name])
+                export_trained(models[name], path, data, metadata, run_config=record)
         test = evaluate_on_test(models, data, config)
         evaluation = {"verdict": verdict(test), "test": test, "retraining": retraining}
         write_json_atomic(os.path.join(output_dir, "evaluation.json"), evaluation)
@@ -263,7 +271,8 @@ def run(
 
 #: The run's results that are also uploaded to the study's artifact store.
 RESULT_FILES = ("summary.md", "best_params.json", "evaluation.json", "trials.csv")
-EXPORTS = ("best_trial", "final")
+#: Each exported model's directory under ``export/``.
+EXPORT_DIRS = {"best_trial": "best_trial", "retrained": "final"}
 
 
 def publish_results(tuner: Tuner, output_dir: str, plot_files: list[str]) -> list[str]:
@@ -279,7 +288,7 @@ def publish_results(tuner: Tuner, output_dir: str, plot_files: list[str]) -> lis
     paths = [os.path.join(output_dir, name) for name in RESULT_FILES] + list(plot_files)
     names = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in EXPORTS:
+        for name in EXPORT_DIRS.values():
             directory = os.path.join(output_dir, "export", name)
             if os.path.isdir(directory):
                 paths.append(archive_dir(directory, os.path.join(tmp, f"export_{name}.tar.gz")))

@@ -107,7 +107,13 @@ def run_one(
     def scored(trial: Any) -> tuple[dict[str, Any], float]:
         hp = HyperParameters.from_trial(trial)
         begin = time.perf_counter()
-        model, info = retrain(tuner, data, config, hp, config.training.retrain_epochs)
+        model, info = retrain(
+            tuner,
+            data,
+            hp,
+            config.training.retrain_epochs,
+            config.training.early_stopping_patience,
+        )
         test = evaluate_on_test(
             {"best_trial": tuner.load_model(trial), "retrained": model}, data, config
         )
