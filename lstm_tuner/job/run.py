@@ -23,7 +23,7 @@ from typing import Any
 import optuna
 from absl import logging
 
-from lstm_tuner.config.schema import Config, config_to_dict
+from lstm_tuner.config.schema import Config, StudyConfig, config_to_dict
 from lstm_tuner.engine.analysis import Importance, param_importances
 from lstm_tuner.engine.hyperparameters import HyperParameters
 from lstm_tuner.engine.objective import Objective
@@ -163,17 +163,22 @@ def run(
         validation_data=data.validation, epochs=config.training.epochs, verbose=options.verbose
     )
     tuner.search(data.train, **fit_kwargs)
-    finished = study_lib.count_finished(tuner.study)
-    logging.info("%d of %d trials complete", finished, config.study.n_trials)
     output_dir = tuner.project_dir
     if options.worker_index:
+        finished = study_lib.count_finished(tuner.study)
+        logging.info("%d of %d trials complete", finished, config.study.n_trials)
         return RunResult(output_dir, finished, config.study.n_trials, None, None, {}, None, "")
+    # Read once: the selection and every report below read this copy of the study.
+    study = study_lib.snapshot(tuner.study)
+    finished = study_lib.count_finished(study)
+    logging.info("%d of %d trials complete", finished, config.study.n_trials)
     selection = select_trial(
         tuner,
         config.study.reevaluate_top_k,
         config.study.reevaluate_seeds,
         (data.train,),
         fit_kwargs,
+        study=study,
     )
     best_params: dict[str, Any] = {}
     evaluation = None
@@ -195,7 +200,8 @@ def run(
         )
         # One load of the best trial's model serves the export and the test-set comparison.
         try:
-            best_model = tuner.load_model(trial)
+            # By number: the snapshot's trial ids are not the storage's, where the weights are.
+            best_model = tuner.load_model(trial.number)
         except FileNotFoundError as e:
             raise FatalError(
                 f"{e}: the artifact store {tuner.artifacts.url} does not hold what the study "
@@ -236,13 +242,20 @@ def run(
         test = evaluate_on_test(models, data, config)
         evaluation = {"verdict": verdict(test), "test": test, "retraining": retraining}
         write_json_atomic(os.path.join(output_dir, "evaluation.json"), evaluation)
-        importance = param_importances(tuner.study)
-    write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(tuner.study))
+        importance = param_importances(study)
+    write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(study))
     plot_files: list[str] = []
     if options.plots and selection and search_plots.check_available():
-        plot_files = write_plots(tuner, config, data, evaluation, importance)
+        plot_files = write_plots(
+            study,
+            os.path.join(output_dir, "plots"),
+            config.study,
+            data.target_name,
+            evaluation,
+            importance,
+        )
     summary = summary_markdown(
-        tuner.study,
+        study,
         run_info(config, options, data, tuner),
         evaluation,
         importance=importance,
@@ -326,34 +339,43 @@ def run_info(config: Config, options: RunOptions, data: SeriesData, tuner: Tuner
 
 
 def write_plots(
-    tuner: Tuner,
-    config: Config,
-    data: SeriesData,
+    study: optuna.Study,
+    plots_dir: str,
+    objective: StudyConfig,
+    target_name: str,
     evaluation: dict[str, Any] | None,
     importance: Importance | None = None,
 ) -> list[str]:
-    """Writes the run's PNG plots to ``<run directory>/plots/`` (see :mod:`lstm_tuner.reporting.search_plots`).
+    """Writes the run's PNG plots to ``plots_dir`` (see :mod:`lstm_tuner.reporting.search_plots`
+    and :mod:`lstm_tuner.reporting.model_plots`).
 
     Plots of an earlier run of the same study are replaced; a plot that cannot be drawn is skipped with
     a warning.
 
+    Args:
+        study: The study's snapshot.
+        plots_dir: ``<run directory>/plots``.
+        objective: The config's ``study`` section: its objective and direction.
+        target_name: The series' target, for the axes.
+        evaluation: ``evaluation.json``'s content, if the run evaluated a model.
+        importance: The parameter importances, when already computed.
+
     Returns:
         The paths written.
     """
-    plots_dir = os.path.join(tuner.project_dir, "plots")
     for name in search_plots.ALL:
         if os.path.exists(os.path.join(plots_dir, name)):
             os.remove(os.path.join(plots_dir, name))  # stale: from an earlier run
     written = search_plots.write_search_plots(
-        tuner.study, plots_dir, objective_name=config.study.objective, importance=importance
+        study, plots_dir, objective_name=objective.objective, importance=importance
     )
     if evaluation is not None:
         written += model_plots.write_forecast_plots(
             evaluation,
             plots_dir,
-            objective_name=config.study.objective,
-            minimize=config.study.direction == "minimize",
-            target_name=data.target_name,
+            objective_name=objective.objective,
+            minimize=objective.direction == "minimize",
+            target_name=target_name,
         )
     logging.info("Plots: %d PNG files in %s", len(written), plots_dir)
     return written
