@@ -164,7 +164,7 @@ def main(argv: Sequence[str]) -> int:
         progress=True,
     )
     try:
-        storage, location = open_backends(config, options)
+        storage, location = open_backends(config.study, options)
     except ConfigError as e:
         _fail(str(e))
 

@@ -148,7 +148,7 @@ def run(
     if data is None:
         data = load_data(config.data)
     if tuner is None:
-        tuner = make_tuner(config, options, data, *open_backends(config, options))
+        tuner = make_tuner(config, options, data, *open_backends(config.study, options))
     logging.info(
         "Data: %s; windows train/validation/test = %d/%d/%d; window_size=%d horizon=%d features=%s",
         data.source,

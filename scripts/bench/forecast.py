@@ -97,7 +97,7 @@ def run_one(
     config = _config(csv, window, transform, seed, settings)
     data = load_data(config.data)
     options = RunOptions(study_name="f", output_dir=os.path.join(directory, "run"), plots=False)
-    tuner = make_tuner(config, options, data, *open_backends(config, options))
+    tuner = make_tuner(config, options, data, *open_backends(config.study, options))
     fit_kwargs = dict(validation_data=data.validation, epochs=config.training.epochs, verbose=0)
     start = time.perf_counter()
     tuner.search(data.train, **fit_kwargs)
