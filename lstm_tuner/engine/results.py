@@ -1,8 +1,9 @@
-"""What a search found, as text: trials, states, timing, importance, edge warnings, ``summary.md``.
+"""What a search found, as text: trials, states, timing, importance, edge warnings, ``trials.csv``.
 
 Functions here return strings (or small dataclasses), so the summaries can be tested and written to files;
-``Tuner.search_space_summary()`` and ``Tuner.results_summary()`` print what these return. Nothing here
-trains or imports TensorFlow; plots live in :mod:`lstm_tuner.reporting.search_plots`.
+``Tuner.search_space_summary()`` and ``Tuner.results_summary()`` print what these return, and the run's
+``summary.md`` (:mod:`lstm_tuner.reporting.summary`) is built from the same pieces. It lives in the
+engine because the tuner prints it; nothing here trains or imports TensorFlow.
 """
 
 from __future__ import annotations
