@@ -14,9 +14,11 @@ SAMPLERS: tuple[str, ...] = ("tpe", "random", "grid")
 PRUNERS: tuple[str, ...] = ("none", "median", "hyperband")
 DIRECTIONS: tuple[str, ...] = ("minimize", "maximize")
 STRATEGIES: tuple[str, ...] = ("auto", "default", "mirrored", "one_device")
-TARGET_TRANSFORMS: tuple[str, ...] = ("level", "delta", "seasonal_delta")
+TARGET_TRANSFORMS: tuple[str, ...] = ("level", "delta", "seasonal_delta", "seasonal_growth")
 DECIMAL_MARKS: tuple[str, ...] = (".", ",")
 THOUSANDS_SEPARATORS: tuple[str, ...] = (",", ".", " ", "'", "_")
+#: The statistical models of :mod:`lstm_tuner.timeseries.statistical` (statsforecast), in report order.
+STATISTICAL_MODELS: tuple[str, ...] = ("auto_ets", "auto_arima", "auto_theta")
 
 #: How often a running trial writes its heartbeat, and after how long without one it counts as dead.
 HEARTBEAT_INTERVAL_S = 30

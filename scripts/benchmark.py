@@ -18,8 +18,11 @@ Measures in one process (the pipeline memory in child processes, so that peaks d
 - ``search``: the spec's 10-trial, 5-epoch search (or the mode's equivalent) per method and seed: best
   validation MSE, epochs trained, wall time; medians over seeds per method;
 - ``pruning``: the pruners' epochs and median best val MSE, relative to no pruning;
-- ``forecast``: tuned and retrained models against the free baselines on public series, per target
-  transform (``bench/forecast.py``);
+- ``forecast``: tuned and retrained models against the free baselines and the statistical models on
+  public series, per target transform (``bench/forecast.py``);
+- ``statistical``: AutoETS, AutoARIMA, AutoTheta and Comb on every public series and the built-in
+  one, per bound on their fitting history, and the detected season against the known one
+  (``bench/statistical.py``; nothing is trained);
 - ``storage``: connections per worker and call latencies of N simulated workers sharing one
   PostgreSQL (``--storage_url``; skipped without one).
 """
@@ -37,8 +40,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # for `bench` when loaded by path
 
 from absl import app, flags, logging  # noqa: E402
-from bench import common, forecast, overhead, pipeline, report, search, storage  # noqa: E402
+from bench import (  # noqa: E402
+    common,
+    forecast,
+    overhead,
+    pipeline,
+    report,
+    search,
+    statistical,
+    storage,
+)
 from bench.search import check_methods  # noqa: E402
+
+from lstm_tuner.names import TARGET_TRANSFORMS  # noqa: E402
 
 _QUICK = flags.DEFINE_bool(
     "quick",
@@ -66,7 +80,8 @@ flags.register_validator(
 _SECTIONS = flags.DEFINE_list(
     "sections",
     None,
-    "Run only these sections (overhead, pipeline, search, forecast, storage); default all.",
+    "Run only these sections (overhead, pipeline, search, forecast, statistical, storage); "
+    "default all.",
 )
 _FORECAST_SERIES = flags.DEFINE_list(
     "forecast_series",
@@ -77,7 +92,14 @@ _FORECAST_TRANSFORMS = flags.DEFINE_multi_string(
     "forecast_transforms",
     None,
     "forecast: the data.target_transform values to run (default: the mode's; repeatable): level, "
-    "delta, seasonal_delta, auto, or several joined by + (searched as a hyperparameter).",
+    "delta, seasonal_delta, auto, or several joined by + (searched as a hyperparameter); a variant "
+    "adds '|' and config overrides joined by ';', e.g. 'auto|training.min_steps_per_epoch=100'.",
+)
+_FORECAST_SEEDS = flags.DEFINE_integer(
+    "forecast_seeds", None, "forecast: seeds per series and transform (default: the mode's).", 1
+)
+_REEVALUATE_TOP_K = flags.DEFINE_integer(
+    "reevaluate_top_k", None, "forecast: study.reevaluate_top_k (default: the mode's).", 1
 )
 _FORECAST_CSV = flags.DEFINE_string(
     "forecast_csv", None, "forecast: also a CSV file with columns time,value."
@@ -85,14 +107,14 @@ _FORECAST_CSV = flags.DEFINE_string(
 flags.register_validator(
     "forecast_transforms",
     lambda values: all(
-        set(v.split("+")) <= {"level", "delta", "seasonal_delta", "auto"} for v in values or ()
+        set(v.partition("|")[0].split("+")) <= {*TARGET_TRANSFORMS, "auto"} for v in values or ()
     ),
-    "forecast_transforms are level, delta, seasonal_delta or auto, or several joined by +",
+    f"forecast_transforms are {', '.join(TARGET_TRANSFORMS)} or auto, or several joined by +",
 )
 flags.register_validator(
     "sections",
     lambda names: set(names or ()) <= set(SECTIONS),
-    "sections are overhead, pipeline, search, forecast and storage",
+    "sections are overhead, pipeline, search, forecast, statistical and storage",
 )
 _STORAGE_URL = flags.DEFINE_string(
     "storage_url",
@@ -111,7 +133,7 @@ _PIPELINE_POINTS = flags.DEFINE_integer("pipeline_points", 5_000_000, "Internal:
 _PIPELINE_WINDOW = flags.DEFINE_integer("pipeline_window", 100, "Internal: window size.")
 
 #: What --sections selects; ``search`` also measures the memory across trials and the pruning.
-SECTIONS = ("overhead", "pipeline", "search", "forecast", "storage")
+SECTIONS = ("overhead", "pipeline", "search", "forecast", "statistical", "storage")
 
 
 def main(argv: Sequence[str]) -> None:
@@ -143,6 +165,10 @@ def main(argv: Sequence[str]) -> None:
     seeds = _SEEDS.value or settings["seeds"]
     methods = _METHODS.value or settings["methods"]
     settings.update(seeds=seeds, methods=methods)
+    if _FORECAST_SEEDS.value:
+        settings["forecast_seeds"] = _FORECAST_SEEDS.value
+    if _REEVALUATE_TOP_K.value:
+        settings["reevaluate_top_k"] = _REEVALUATE_TOP_K.value
     if _FORECAST_TRANSFORMS.value:
         settings["forecast_transforms"] = list(_FORECAST_TRANSFORMS.value)
     sections = set(_SECTIONS.value or SECTIONS)
@@ -176,6 +202,15 @@ def main(argv: Sequence[str]) -> None:
             settings, _FORECAST_SERIES.value, _FIRST_SEED.value, _FORECAST_CSV.value
         )
 
+    def run_statistical() -> None:
+        # The smoke mode keeps to its one series and the bounds that differ on it.
+        smoke = mode == "smoke"
+        results["statistical"] = statistical.bench_statistical(
+            _FORECAST_SERIES.value or (settings["forecast_series"] if smoke else None),
+            (250, None) if smoke else statistical.HISTORIES,
+            include_builtin=not smoke,
+        )
+
     def run_storage() -> None:
         results["storage"] = storage.bench_storage(settings, _STORAGE_URL.value)
 
@@ -184,6 +219,7 @@ def main(argv: Sequence[str]) -> None:
         ("pipeline", run_pipeline),
         ("search", run_search),
         ("forecast", run_forecast),
+        ("statistical", run_statistical),
         ("storage", run_storage),
     ):
         if name in sections:

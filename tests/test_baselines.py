@@ -116,3 +116,21 @@ def test_the_winners_are_the_baselines_that_beat_the_model():
     assert baselines.winners_over({"mse": 2.0}, results, ["mse"]) == ["naive_last_value"]
     assert baselines.winners_over({"mse": 0.5}, results, ["mse"]) == []
     assert baselines.winners_over({"mse": 5.0}, results, ["mse"]) == ["naive_last_value", "drift"]
+
+
+def test_season_is_the_yearly_cycle_not_its_quarterly_harmonic():
+    """Monthly orders: a yearly cycle, quarter-end peaks and a slow business cycle that keeps the
+    recent past close. The 3-month lag fits about as well as 12 months, but the differences
+    correlate far more at 12: the season is 12 (it was detected as 3)."""
+    rng = np.random.default_rng(5)
+    t = np.arange(200)
+    orders = (
+        100
+        + 8 * np.sin(2 * np.pi * t / 70)
+        + 6 * np.sin(2 * np.pi * t / 12)
+        + 4 * (t % 3 == 2)
+        + rng.normal(0, 1.0, len(t))
+    )
+    assert detect_season(orders[:140]) == 12
+    # A clean cycle whose multiples fit as well is still its shortest period.
+    assert detect_season(50 + 5 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.2, 200)) == 12

@@ -48,6 +48,7 @@ def test_smoke_run_writes_every_section(tmp_path):
         "search",
         "pruning",
         "forecast",
+        "statistical",
         "storage",
     ):
         assert section in results, section
@@ -67,6 +68,23 @@ def test_smoke_run_writes_every_section(tmp_path):
     assert {row["transform"] for row in summary} == {"delta"}
     for row in summary:
         assert row["best_baseline"] and row["median_retrained_test_mse"] > 0, row
+        assert set(row["statistical"]) == {"auto_ets", "auto_arima", "auto_theta", "comb"}, row
+    # The summary line's three figures, from the rows.
+    (figures,) = results["forecast"]["verdict_figures"]
+    (row,) = summary
+    ratio = row["median_retrained_test_mse"] / row["statistical"]["comb"]
+    assert figures["geomean_lstm_over_comb"] == pytest.approx(ratio)
+    assert figures["beats_comb"] == int(ratio < 1)
+    assert figures["beats_best_baseline"] == int(
+        row["median_retrained_test_mse"] < min(row["baselines"].values())
+    )
+    assert "Summary (delta): the LSTM beats the best free baseline on" in proc.stdout
+    # The statistical section: nile at two bounds, every model fitted, the same points (100
+    # points of history are fewer than 250).
+    nile = results["statistical"]["series"]["nile"]
+    assert set(nile["by_history"]) == {"250"}, nile["by_history"].keys()
+    assert set(nile["by_history"]["250"]["mse"]) == {"auto_ets", "auto_arima", "auto_theta", "comb"}
+    assert "| fitting history | series |" in proc.stdout
     if postgres:
         levels = results["storage"]["levels"]
         assert [lv["workers"] for lv in levels] == [1, 2]

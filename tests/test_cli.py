@@ -241,6 +241,33 @@ def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
     np.testing.assert_allclose(np.ravel(test["test_predictions"]["actual"]), load[240:], rtol=1e-6)
     assert (test["final_model"], evaluation["verdict"]) == ("retrained", verdict_of(test))
 
+    # The statistical models on the same windows. AutoETS called directly here: fitted on the
+    # 240 points before the test split, then forward from each origin over the points before it.
+    from statsforecast.models import AutoETS
+
+    assert set(test["statistical"]) == {"auto_ets", "auto_arima", "auto_theta", "comb"}
+    assert test["not_fitted"] == {}
+    season = test["statistical_models"]["auto_ets"]["season_length"]
+    # The series' season (48, two days) is longer than AutoETS supports: it takes the day.
+    assert (test["season_length"], season) == (48, 24)
+    assert "longer than AutoETS supports (24)" in test["statistical_models"]["auto_ets"]["note"]
+    ets = AutoETS(season_length=season).fit(load[:240])
+    ets_forecast = np.array([ets.forward(load[:t], 1)["mean"][0] for t in range(240, 300)])
+    ets_mse = float(np.mean((ets_forecast - load[240:]) ** 2))
+    assert test["statistical"]["auto_ets"]["mse"] == pytest.approx(ets_mse, rel=1e-6)
+    everyone = {**test["baselines"], **test["statistical"], **test["models"]}
+    del everyone["best_trial"]
+    best = min(everyone, key=lambda name: everyone[name]["mse"])
+    assert test["best_forecaster"] == best
+    if best == "retrained":
+        assert evaluation["verdict"].startswith(
+            "The retrained best configuration beats every baseline and statistical model"
+        )
+    else:
+        from lstm_tuner.timeseries.statistical import LABELS
+
+        assert evaluation["verdict"].startswith(f"The {LABELS[best]} forecast beats the model")
+
     # Early stopping with patience 1: it stops one epoch after the best, unless it ran them all.
     curve = retraining["history"]["val_loss"]
     assert retraining["epochs_run"] == len(curve) <= 6
@@ -259,6 +286,9 @@ def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
 
     summary = (run_dir / "summary.md").read_text()
     assert "## Test set: the model against free baselines" in summary
+    assert f"| AutoETS: {test['statistical_models']['auto_ets']['model']} | {ets_mse:.4g} |" in (
+        summary
+    )
     assert summary.splitlines()[2] == f"> **{evaluation['verdict']}**"
     assert evaluation["verdict"] in proc.stdout
     _serving_matches_keras(run_dir, "final", run_dir / "retrained.weights.h5", raw)

@@ -218,7 +218,8 @@ def test_unknown_key_suggests_the_close_one(tmp_path: pathlib.Path) -> None:
     path = write(tmp_path, "training: {epochz: 2}\n")
     assert load_error(path) == (
         f"{path}: training.epochz: unknown key (allowed: ['clipnorm', 'early_stopping_patience', "
-        "'epochs', 'loss', 'optimizer', 'retrain_epochs']); did you mean 'epochs'?"
+        "'epochs', 'loss', 'min_steps_per_epoch', 'optimizer', 'retrain_epochs']); did you mean "
+        "'epochs'?"
     )
 
 
@@ -248,6 +249,30 @@ def test_unknown_search_space_key(tmp_path: pathlib.Path, text: str, key: str) -
     ("text", "key", "rule", "got"),
     [
         ("training: {epochs: 0}", "training.epochs", "must be an integer > 0", "0"),
+        (
+            "training: {min_steps_per_epoch: -1}",
+            "training.min_steps_per_epoch",
+            "must be an integer >= 0",
+            "-1",
+        ),
+        (
+            "evaluation: {statistical_models: [auto_ets, prophet]}",
+            "evaluation.statistical_models",
+            "must name models among ['auto_ets', 'auto_arima', 'auto_theta']",
+            "['auto_ets', 'prophet']",
+        ),
+        (
+            "evaluation: {statistical_models: [auto_ets, auto_ets]}",
+            "evaluation.statistical_models",
+            "must not repeat a name",
+            "['auto_ets', 'auto_ets']",
+        ),
+        (
+            "evaluation: {statistical_history: 10}",
+            "evaluation.statistical_history",
+            "must be an integer >= 30",
+            "10",
+        ),
         ("training: {epochs: -3}", "training.epochs", "must be an integer > 0", "-3"),
         ("training: {epochs: 2.0}", "training.epochs", "must be an integer > 0", "2.0"),
         ("training: {epochs: true}", "training.epochs", "must be an integer > 0", "True"),

@@ -40,11 +40,16 @@ def _serve(path, windows: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize(
-    "transform, season, reference_positions",
-    [("delta", None, [11, 11, 11]), ("seasonal_delta", 4, [8, 9, 10])],
+    "transform, season, reference",
+    [
+        ("delta", None, lambda w: w[:, [11, 11, 11], 0]),
+        ("seasonal_delta", 4, lambda w: w[:, [8, 9, 10], 0]),
+        # one season back plus the last season's growth: y[t-1] - y[t-5]
+        ("seasonal_growth", 4, lambda w: w[:, [8, 9, 10], 0] + (w[:, 11, 0] - w[:, 7, 0])[:, None]),
+    ],
 )
 def test_delta_export_adds_the_raw_reference_back_inside_the_graph(
-    tmp_path, transform, season, reference_positions
+    tmp_path, transform, season, reference
 ):
     model = build_lstm_model(
         12,
@@ -70,7 +75,7 @@ def test_delta_export_adds_the_raw_reference_back_inside_the_graph(
     z = head.predict(((windows - MEAN) / SCALE).astype(np.float32), verbose=0)
     layer = model.get_layer("prediction")
     change_raw = (z * layer.scale.numpy() + layer.offset.numpy()) * SCALE[0]
-    expected = windows[:, reference_positions, 0] + change_raw
+    expected = reference(windows) + change_raw
     assert served.shape == (9, 3)
     np.testing.assert_allclose(served, expected, rtol=1e-5, atol=1e-4)
     # a window shifted by a constant shifts the delta forecast by the same constant

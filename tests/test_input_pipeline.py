@@ -118,6 +118,21 @@ def test_to_dataset_shuffle_covers_every_window_once_per_epoch() -> None:
         np.testing.assert_array_equal(x.numpy()[:, -1, 0] + 1, y.numpy()[:, 0])
 
 
+def test_to_dataset_passes_visit_every_window_that_many_times_per_epoch() -> None:
+    pytest.importorskip("tensorflow")
+    windows = Windows(np.arange(40.0)[:, None], window_size=4, horizon=2)
+    dataset = windows.to_dataset(batch_size=4, shuffle=True, seed=7, passes=3)
+    assert int(dataset.cardinality()) == 27  # 3 passes of 9 batches
+    ids = epoch_window_ids(dataset, 4)
+    assert sorted(ids) == sorted(list(range(35)) * 3)
+    # Each pass is a whole permutation of its own: the batches of pass k cover every window once.
+    passes = [ids[k * 35 : (k + 1) * 35] for k in range(3)]
+    assert all(sorted(p) == list(range(35)) for p in passes)
+    assert passes[0] != passes[1] != passes[2]
+    with pytest.raises(DataError, match="passes"):
+        windows.to_dataset(batch_size=4, shuffle=True, passes=0)
+
+
 def test_to_dataset_shuffle_is_deterministic_for_a_seed() -> None:
     pytest.importorskip("tensorflow")
     windows = Windows(np.arange(40.0)[:, None], window_size=4, horizon=2)

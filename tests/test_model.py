@@ -9,6 +9,7 @@ from optuna.trial import FixedTrial
 from lstm_tuner.engine.hyperparameters import HyperParameters
 from lstm_tuner.lstm.model import LSTMHyperModel, build_lstm_model
 from lstm_tuner.lstm.space import DEFAULT_SEARCH_SPACE
+from lstm_tuner.timeseries.windows import Windows
 
 
 def _lstm_layers(model: keras.Model) -> list[keras.layers.LSTM]:
@@ -117,6 +118,20 @@ def test_fit_uses_the_trials_batch_size():
         callbacks=[BatchSpy()],
     )
     assert len(seen) == 4
+    # At least 10 steps per epoch: 4 batches per pass, so 3 whole passes (12 steps), for arrays
+    # and for Windows; validation data is not repeated.
+    hm = LSTMHyperModel(4, 1, search_space=None, min_steps_per_epoch=10)
+    seen.clear()
+    history = hm.fit(
+        hp, model, x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[BatchSpy()]
+    )
+    assert len(seen) == 12 and history.params["steps"] == 12
+    windows = Windows(np.arange(68.0)[:, None], window_size=4)  # 64 windows
+    seen.clear()
+    hm.fit(hp, model, windows, epochs=1, verbose=0, callbacks=[BatchSpy()])
+    assert len(seen) == 12
+    with pytest.raises(ValueError, match="min_steps_per_epoch"):
+        LSTMHyperModel(4, 1, min_steps_per_epoch=-1)
 
 
 def test_invalid_model_arguments():
@@ -166,9 +181,34 @@ def test_seasonal_delta_forecasts_a_pure_season_exactly_after_a_short_training()
     x, y = windows.test.arrays()
     np.testing.assert_allclose(model.predict(x, verbose=0) * std + mean, y * std + mean, atol=1e-4)
     # the reference of step k is one season back: window positions 6, 7, 8, 9 of 12
-    np.testing.assert_array_equal(model.get_layer("prediction").positions, [6, 7, 8, 9])
+    layer = model.get_layer("prediction")
+    np.testing.assert_array_equal(12 - layer.span + np.argmax(layer.anchor, axis=0), [6, 7, 8, 9])
     with pytest.raises(ValueError, match="season_length in \\[2, window_size=4\\]"):
         LSTMHyperModel(4, 1, target_transform="seasonal_delta", season_length=6)
+
+
+@pytest.mark.parametrize("horizon", [3, 8])
+def test_seasonal_growth_forecasts_trend_plus_season_exactly(horizon: int):
+    """y = a quadratic trend plus a pure season: y[t+k] - (y[t+k-qm] + q (y[t-1] - y[t-1-m])) is
+    the same constant for every origin (q seasons ahead), which the layer's offset holds, so the
+    forecast is exact; the change from one season back (seasonal_delta) grows with t instead."""
+    from lstm_tuner.timeseries.windows import split_windows
+
+    t = np.arange(400)
+    series = (20 + 0.002 * t**2 + 5 * np.sin(2 * np.pi * t / 6))[:, None]
+    mean, std = series[:280].mean(), series[:280].std()
+    windows = split_windows((series - mean) / std, (280, 340), window_size=10, horizon=horizon)
+    # The changes from the reference are one constant per step, up to float32 rounding.
+    assert windows.train.changes(6, growth=True).std(axis=0).max() < 1e-4
+    assert windows.train.changes(6).std(axis=0).min() > 0.03
+    hm = LSTMHyperModel(10, 1, horizon=horizon, target_transform="seasonal_growth", season_length=6)
+    hp = HyperParameters.from_values(TINY_VALUES)
+    model = hm.build(hp)
+    hm.fit(hp, model, windows.train, validation_data=windows.validation, epochs=1, verbose=0)
+    x, y = windows.test.arrays()
+    np.testing.assert_allclose(model.predict(x, verbose=0) * std + mean, y * std + mean, atol=1e-3)
+    with pytest.raises(ValueError, match="window_size - 1=5"):
+        LSTMHyperModel(6, 1, target_transform="seasonal_growth", season_length=6)
 
 
 def test_auto_searches_seasonal_delta_and_delta_with_a_fitting_season_else_delta_and_level():
@@ -184,6 +224,9 @@ def test_auto_searches_seasonal_delta_and_delta_with_a_fitting_season_else_delta
         "delta",
     )
     assert resolve_target_transform("seasonal_delta", 12, 24) == "seasonal_delta"
+    assert resolve_target_transform("seasonal_growth", 12, 24) == "seasonal_growth"
+    with pytest.raises(ValueError, match="seasonal_growth needs a season of 2 to"):
+        resolve_target_transform("seasonal_growth", 12, 12)
     with pytest.raises(ValueError, match="seasonal_delta needs a season"):
         resolve_target_transform("seasonal_delta", None, 24)
 

@@ -56,6 +56,7 @@ from lstm_tuner.names import (
     PRUNERS,
     SAMPLERS,
     SOURCES,
+    STATISTICAL_MODELS,
     TARGET_TRANSFORMS,
     THOUSANDS_SEPARATORS,
 )
@@ -108,7 +109,9 @@ class DataConfig:
         builtin: The built-in series' settings.
         target_transform: What the model forecasts: ``"level"`` (the value itself), ``"delta"``
             (the change from the window's last value), ``"seasonal_delta"`` (the change from the
-            value one season before, i.e. from the seasonal naive forecast), ``"auto"`` (the
+            value one season before, i.e. from the seasonal naive forecast),
+            ``"seasonal_growth"`` (the change from that value plus the last season's growth, the
+            seasonal random walk with drift; needs a window of season + 1), ``"auto"`` (the
             default, chosen by the forecast benchmark in docs/benchmarks.md: seasonal_delta and
             delta when the series has a season that fits in the window, else delta and level,
             searched as the hyperparameter ``target_transform``), or a list of them, searched
@@ -189,6 +192,8 @@ class TrainingConfig:
         epochs: Epochs per trial (the spec: 5).
         retrain_epochs: Epochs for retraining the best configuration after the search; 0 skips it.
         early_stopping_patience: Patience (epochs) of early stopping during the retraining.
+        min_steps_per_epoch: At least this many optimizer steps per epoch: on a short series the
+            training windows are visited several times per epoch (0: once per epoch).
     """
 
     optimizer: str = rule_field("adam", one_of_rule(OPTIMIZERS))
@@ -197,6 +202,7 @@ class TrainingConfig:
     epochs: int = rule_field(5, integer_rule(1, "must be an integer > 0"))
     retrain_epochs: int = rule_field(0, integer_rule(0, "must be an integer >= 0"))
     early_stopping_patience: int = rule_field(10, integer_rule(1, "must be an integer >= 1"))
+    min_steps_per_epoch: int = rule_field(0, integer_rule(0, "must be an integer >= 0"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -253,6 +259,28 @@ class ExportConfig:
     enabled: bool = rule_field(True, flag_rule)
 
 
+@dataclasses.dataclass(frozen=True)
+class EvaluationConfig:
+    """How the final model is judged on the test split, besides the free baselines.
+
+    Attributes:
+        statistical_models: Which of AutoETS, AutoARIMA and AutoTheta (and so Comb, their mean) the
+            model is compared with; an empty list compares it with the free baselines only.
+        statistical_history: How many points before a split the statistical models are fitted on
+            (the tail of the history; docs/benchmarks.md measures the bound).
+    """
+
+    statistical_models: tuple[str, ...] = rule_field(STATISTICAL_MODELS, names_rule)
+    statistical_history: int = rule_field(1000, integer_rule(30, "must be an integer >= 30"))
+
+    def problems(self) -> list[tuple[str, str, Any]]:
+        unknown = [name for name in self.statistical_models if name not in STATISTICAL_MODELS]
+        if unknown:
+            rule = f"must name models among {list(STATISTICAL_MODELS)}"
+            return [("statistical_models", rule, list(self.statistical_models))]
+        return []
+
+
 def _load_search_space(raw: Any, key: str, where: str) -> tuple[ParamSpec, ...]:
     return space_from_dict({} if raw is None else raw, f"{where}: {key}")
 
@@ -267,6 +295,7 @@ class Config:
         training: Fixed training settings.
         study: The Optuna study.
         export: SavedModel export.
+        evaluation: How the final model is judged on the test split.
         path: The config file as given to :func:`load_config`; ``None`` when built otherwise.
     """
 
@@ -277,6 +306,7 @@ class Config:
     training: TrainingConfig = section_field(TrainingConfig)
     study: StudyConfig = section_field(StudyConfig)
     export: ExportConfig = section_field(ExportConfig)
+    evaluation: EvaluationConfig = section_field(EvaluationConfig)
     path: str | None = dataclasses.field(default=None, metadata={"internal": True})
 
     def replace(self, **changes: Any) -> Config:

@@ -219,6 +219,10 @@ def format_best(study: optuna.Study, objective_name: str) -> list[str]:
     return lines
 
 
+#: The study user attribute that holds the run's verdict on the test split (set by the run).
+VERDICT_ATTR = "verdict"
+
+
 def format_results(
     study: optuna.Study,
     *,
@@ -228,7 +232,8 @@ def format_results(
     importance: Importance | None = None,
     include_insight: bool = True,
 ) -> str:
-    """The results summary: trials per state (with reasons), total time, the best configuration,
+    """The results summary: the run's verdict on the test split (once a run has evaluated the study),
+    trials per state (with reasons), total time, the best configuration,
     parameter importance, edge-of-space warnings and the best trials as a table.
 
     Args:
@@ -245,6 +250,8 @@ def format_results(
         lines.append(f"Results in {location}")
     direction = "min" if study.direction == optuna.study.StudyDirection.MINIMIZE else "max"
     lines.append(f'Objective(name="{objective_name}", direction="{direction}")')
+    if study.user_attrs.get(VERDICT_ATTR):
+        lines.append(f"Verdict on the test split: {study.user_attrs[VERDICT_ATTR]}")
     lines += format_state_counts(study, objective_name)
     if trials:
         lines.append(format_total_time(study))
@@ -261,14 +268,16 @@ def format_results(
 
 
 def trials_csv(study: optuna.Study) -> str:
-    """One row per trial: number, state, each hyperparameter, value, duration, failure reason."""
+    """One row per trial: number, state, each hyperparameter, value, duration, best epoch, failure
+    reason, and the optimizer steps of each of its epochs."""
     trials = study.get_trials(deepcopy=False)
     names: list[str] = []
     for t in trials:
         names += [n for n in HyperParameters.from_trial(t).values if n not in names]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["number", "state", *names, "value", "duration_s", "best_epoch", "fail_reason"])
+    header = ["number", "state", *names, "value", "duration_s", "best_epoch", "fail_reason"]
+    writer.writerow([*header, "steps_per_epoch"])
     for t in trials:
         hps = HyperParameters.from_trial(t).values
         duration = trial_duration_s(t)
@@ -281,6 +290,7 @@ def trials_csv(study: optuna.Study) -> str:
                 "" if duration is None else f"{duration:.3f}",
                 t.user_attrs.get("best_epoch", ""),
                 t.user_attrs.get("fail_reason", ""),
+                t.user_attrs.get("steps_per_epoch", ""),
             ]
         )
     return buf.getvalue()

@@ -263,6 +263,8 @@ class Tuner(BaseTuner):
         if tracker.best_epoch is not None:
             optuna_trial.set_user_attr("best_epoch", tracker.best_epoch)
         optuna_trial.set_user_attr("epochs_run", tracker.epochs_run)
+        if tracker.steps_per_epoch is not None:
+            optuna_trial.set_user_attr("steps_per_epoch", int(tracker.steps_per_epoch))
         optuna_trial.set_user_attr("history", tracker.history)
         if model.built:
             optuna_trial.set_user_attr("build_config", plain(model.get_build_config()))

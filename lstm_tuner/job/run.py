@@ -27,7 +27,7 @@ from lstm_tuner.config.schema import Config, StudyConfig, config_to_dict
 from lstm_tuner.engine.analysis import Importance, param_importances
 from lstm_tuner.engine.hyperparameters import HyperParameters
 from lstm_tuner.engine.objective import Objective
-from lstm_tuner.engine.results import trials_csv
+from lstm_tuner.engine.results import VERDICT_ATTR, trials_csv
 from lstm_tuner.engine.search_space import grid_of
 from lstm_tuner.engine.tuner import Tuner
 from lstm_tuner.errors import ConfigError, FatalError
@@ -83,6 +83,7 @@ def make_hypermodel(
         loss=config.training.loss,
         target_transform=transform,
         season_length=season_length,
+        min_steps_per_epoch=config.training.min_steps_per_epoch,
     )
 
 
@@ -241,6 +242,8 @@ def run(
                 export_trained(models[name], path, data, metadata, run_config=record)
         test = evaluate_on_test(models, data, config)
         evaluation = {"verdict": verdict(test), "test": test, "retraining": retraining}
+        # Tuner.results_summary() on this study (from any host) repeats the verdict.
+        tuner.study.set_user_attr(VERDICT_ATTR, evaluation["verdict"])
         write_json_atomic(os.path.join(output_dir, "evaluation.json"), evaluation)
         importance = param_importances(study)
     write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(study))

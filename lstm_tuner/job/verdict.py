@@ -1,39 +1,81 @@
-"""The verdict: the final models on the held-out test split against the free baselines.
+"""The verdict: the final models on the held-out test split against the free baselines and the
+statistical models.
 
-:func:`evaluate_on_test` scores models and every baseline of :mod:`lstm_tuner.timeseries.baselines` on
-the same test windows, in original units (MSE, MAE, MASE, and the error per step ahead);
-:func:`verdict` says in one sentence whether the final model beats them. The run writes both to
+:func:`evaluate_on_test` scores models, every baseline of :mod:`lstm_tuner.timeseries.baselines` and
+the statistical models of :mod:`lstm_tuner.timeseries.statistical` on the same test windows, in
+original units (MSE, MAE, MASE, and the error per step ahead); :func:`verdict` says in a sentence or
+two whether the final model beats them, and if not which forecaster does. The run writes both to
 ``evaluation.json`` and ``summary.md``.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import keras
+import numpy as np
+from absl import logging
 
 from lstm_tuner.config.schema import Config
-from lstm_tuner.timeseries import baselines
+from lstm_tuner.timeseries import baselines, statistical
 from lstm_tuner.timeseries.series import SeriesData
+from lstm_tuner.timeseries.statistical import LABELS
 
 #: The model the verdict is about: the retrained one when there is one.
 FINAL_MODELS = ("retrained", "best_trial")
 
 
+def _statistical(
+    data: SeriesData, config: Config, origins: np.ndarray, horizon: int, fit_end: int
+) -> statistical.StatisticalForecasts | None:
+    models = config.evaluation.statistical_models
+    if not models or not len(origins):
+        return None
+    begin = time.perf_counter()
+    result = statistical.forecast_statistical(
+        data.values[:, 0],
+        origins,
+        horizon,
+        fit_end=fit_end,
+        season_length=data.season_length,
+        history=config.evaluation.statistical_history,
+        models=models,
+    )
+    logging.info(
+        "Statistical models fitted on points %d-%d and run from %d origins in %.1f s: %s%s",
+        *result.fit_range,
+        len(origins),
+        time.perf_counter() - begin,
+        ", ".join(f"{statistical.LABELS[n]} {m}" for n, m in result.models.items()),
+        "".join(f"; {statistical.LABELS[n]} not fitted: {r}" for n, r in result.not_fitted.items()),
+    )
+    return result
+
+
 def evaluate_on_test(
     models: dict[str, keras.Model], data: SeriesData, config: Config
 ) -> dict[str, Any]:
-    """Every model and every baseline on the test windows, in original units.
+    """Every model, baseline and statistical model on the test windows, in original units.
+
+    One rule for every forecaster: it is fitted and chosen on the points before the split it is
+    judged on. The LSTM is trained on the training split and chosen on validation; on the test
+    split, the statistical models are fitted on the points before it (train + validation, at most
+    ``evaluation.statistical_history`` of them), on the validation split on the training split's.
+    Every forecast uses only the observations before its origin.
 
     Returns:
-        ``models`` and ``baselines`` (name -> MSE, MAE, MASE and the per-step errors), the season
-        and MASE scale used, the best baseline, the baselines that beat the final model (the
-        retrained one if any), and the test predictions (``[windows, horizon]``, original units).
+        ``models``, ``baselines`` and ``statistical`` (name -> MSE, MAE, MASE and the per-step
+        errors), the fitted statistical models and those not fitted (with the reason), the season
+        and MASE scale used, the best forecaster, the forecasters that beat the final model (the
+        retrained one if any), the validation split's MSE of the final model and of each
+        statistical model, and the test predictions (``[windows, horizon]``, original units).
     """
     x_test, y_test = data.test.arrays()
     actual = data.scaler.inverse_transform_target(y_test)
+    horizon = int(actual.shape[1])
     series = data.values[:, 0]
-    train_end = data.boundaries[0]
+    train_end, validation_end = data.boundaries
     season, season_source = data.season_length, data.season_source
     scale = baselines.mase_scale(series[:train_end], season)
     predictions = {
@@ -50,47 +92,155 @@ def evaluate_on_test(
         scale=scale,
     )
     final = next(name for name in FINAL_MODELS if name in models)
-    best = baselines.best_baseline(baseline_errors)
-    best_forecast = baselines.forecast(
-        best, series, data.test.origins, actual.shape[1], train_end=train_end, season_length=season
+    stats = _statistical(data, config, data.test.origins, horizon, validation_end)
+    stat_errors = (
+        {}
+        if stats is None
+        else {name: baselines.errors(p, actual, scale) for name, p in stats.forecasts.items()}
     )
+    others = {**baseline_errors, **stat_errors}
+    best_other = baselines.best_baseline(others)
+    forecasts = {**(stats.forecasts if stats else {})}
+    shown = {}
+    for name in dict.fromkeys([baselines.best_baseline(baseline_errors), best_other]):
+        shown[name] = forecasts.get(name)
+        if shown[name] is None:
+            shown[name] = baselines.forecast(
+                name, series, data.test.origins, horizon, train_end=train_end, season_length=season
+            )
     return {
         "units": f"original units of {data.target_name!r}",
         "test_windows": len(actual),
-        "horizon": int(actual.shape[1]),
+        "horizon": horizon,
         "season_length": season,
         "season_source": season_source,
         "mase_scale": scale,
         "final_model": final,
         "models": model_errors,
         "baselines": baseline_errors,
-        "best_baseline": best,
-        "beaten_by": baselines.winners_over(model_errors[final], baseline_errors, ["mse"]),
+        "statistical": stat_errors,
+        "statistical_models": _fitted_models(stats),
+        "not_fitted": {} if stats is None else stats.not_fitted,
+        "fit_rule": fit_rule(data, config),
+        "best_baseline": baselines.best_baseline(baseline_errors),
+        "best_forecaster": min(
+            [final, *others], key=lambda n: {**others, **model_errors}[n]["mse"]
+        ),
+        "best_other": best_other,
+        "beaten_by": baselines.winners_over(model_errors[final], others, ["mse"]),
+        "validation": _validation_mse(models[final], data, config, horizon),
         "test_predictions": {
             "actual": actual.tolist(),
             **{name: p.tolist() for name, p in predictions.items()},
-            best: best_forecast.tolist(),
+            **{name: np.asarray(p).tolist() for name, p in shown.items()},
         },
     }
 
 
+def _fitted_models(stats: statistical.StatisticalForecasts | None) -> dict[str, dict[str, Any]]:
+    if stats is None:
+        return {}
+    return {
+        name: {
+            "model": description,
+            "season_length": stats.season_lengths.get(name),
+            **({"note": stats.notes[name]} if name in stats.notes else {}),
+            "fitted_on": list(stats.fit_range),
+        }
+        for name, description in stats.models.items()
+    }
+
+
+def fit_rule(data: SeriesData, config: Config) -> str:
+    """Which data each forecaster was fitted and chosen on, in one sentence."""
+    train_end, validation_end = data.boundaries
+    history = config.evaluation.statistical_history
+    return (
+        f"The LSTM was trained on the training split (points 0-{train_end - 1}) and chosen on "
+        f"validation ({train_end}-{validation_end - 1}); the statistical models were fitted on "
+        f"the last {min(history, validation_end)} points before the test split, with their "
+        "parameters then fixed; every forecast uses only the observations before its origin."
+    )
+
+
+def _validation_mse(
+    model: keras.Model, data: SeriesData, config: Config, horizon: int
+) -> dict[str, float]:
+    """The final model's and each statistical model's MSE on the validation split (the
+    statistical models fitted on the training split), original units."""
+    if not len(data.validation):
+        return {}
+    x_val, y_val = data.validation.arrays()
+    actual = data.scaler.inverse_transform_target(y_val)
+    predicted = data.scaler.inverse_transform_target(model.predict(x_val, verbose=0))
+    out = {"model": float(np.mean((predicted - actual) ** 2))}
+    stats = _statistical(data, config, data.validation.origins, horizon, data.boundaries[0])
+    if stats is not None:
+        out.update({name: float(np.mean((p - actual) ** 2)) for name, p in stats.forecasts.items()})
+    return out
+
+
+def _steps(steps: list[int]) -> str:
+    return ", ".join(str(k) for k in steps)
+
+
 def verdict(test: dict[str, Any]) -> str:
-    """One plain sentence: does the final model beat the free baselines on the test set?"""
+    """One plain sentence or two: does the final model beat every baseline and statistical
+    model on the test set, and if not, which forecaster is best and by how much?"""
     final = test["final_model"]
     model = test["models"][final]
-    label = baselines.LABELS[final]
-    best = test["best_baseline"]
-    base = test["baselines"][best]
-    if test["beaten_by"]:
-        names = ", ".join(baselines.LABELS[name] for name in test["beaten_by"])
-        return (
-            f"A free baseline beats the model: the {baselines.LABELS[best]} forecast has a lower "
-            f"test MSE ({base['mse']:.4g}) than the {label} ({model['mse']:.4g}); beaten by: "
-            f"{names}. Do not deploy this model as it is: try data.target_transform, another "
-            "window_size, more trials or --retrain_epochs."
+    label = LABELS[final]
+    statistical_note = ""
+    if not test.get("statistical"):
+        statistical_note = (
+            " (no statistical model could be fitted: see the summary)"
+            if test.get("not_fitted")
+            else " (no statistical model was evaluated: see evaluation.statistical_models)"
         )
+    best = test.get("best_other") or test["best_baseline"]
+    other = {**test["baselines"], **test.get("statistical", {})}[best]
+    per_step = ""
+    if test["horizon"] > 1:
+        everyone = {**test["baselines"], **test.get("statistical", {}), final: model}
+        steps_won = [
+            k + 1
+            for k in range(test["horizon"])
+            if all(model["mse_per_step"][k] <= r["mse_per_step"][k] for r in everyone.values())
+        ]
+        per_step = (
+            f" Per step ahead, the {label} has the lowest test MSE at steps {_steps(steps_won)}"
+            f" of {test['horizon']}."
+            if steps_won
+            else f" Per step ahead, it is beaten at every step of {test['horizon']}."
+        )
+    if not test["beaten_by"]:
+        kind = (
+            "every baseline and statistical model"
+            if test.get("statistical")
+            else ("every free baseline")
+        )
+        return (
+            f"The {label} beats {kind} on the test set{statistical_note}: MSE "
+            f"{model['mse']:.4g} against {other['mse']:.4g} for the best of them "
+            f"({LABELS[best]}); MASE {model['mase']:.3g}.{per_step}"
+        )
+    lower = 100 * (1 - other["mse"] / model["mse"]) if model["mse"] > 0 else 0.0
+    validation = test.get("validation") or {}
+    if best in validation and "model" in validation:
+        seen = (
+            f"It was better on validation too ({validation[best]:.4g} against "
+            f"{validation['model']:.4g}), before the test split was looked at."
+            if validation[best] < validation["model"]
+            else f"On validation the {label} was better ({validation['model']:.4g} against "
+            f"{validation[best]:.4g})."
+        )
+    else:
+        seen = ""
+    names = ", ".join(LABELS[name] for name in test["beaten_by"])
     return (
-        f"The {label} beats every baseline on the test set: MSE {model['mse']:.4g} against "
-        f"{base['mse']:.4g} for the best baseline ({baselines.LABELS[best]}); MASE "
-        f"{model['mase']:.3g}."
+        f"The {LABELS[best]} forecast beats the model: its test MSE is {other['mse']:.4g} against "
+        f"{model['mse']:.4g} for the {label} ({lower:.0f}% lower). {seen}".rstrip()
+        + f" Beaten by: {names}.{per_step} Do not deploy this model as it is: use the "
+        f"{LABELS[best]} forecast, or try data.target_transform, another window_size, more trials "
+        "or --retrain_epochs."
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tuner.timeseries.season import anchor_lags
+from lstm_tuner.timeseries.season import anchor_matrix
 from lstm_tuner.timeseries.windows import Windows, make_dataset
 
 
@@ -30,21 +30,29 @@ def batched(
     training: bool,
     seed: int | None = None,
     num_features: int | None = None,
+    min_steps: int = 0,
 ) -> Any:
     """Any input of ``fit`` (Windows, arrays, datasets) as a pipeline batched with ``batch_size``.
 
     :class:`Windows` gather their batches; an already-batched dataset passes through unchanged; a
-    ``[samples, window]`` array is one feature when ``num_features`` is 1.
+    ``[samples, window]`` array is one feature when ``num_features`` is 1. With ``training`` and
+    ``min_steps``, Windows and arrays are visited as many whole times per epoch as make at least
+    ``min_steps`` batches, each pass in its own order.
     """
     import tensorflow as tf
 
+    passes = 1
+    if training and min_steps and isinstance(x, (Windows, np.ndarray)):
+        batches = -(-len(x) // batch_size)
+        passes = max(1, -(-min_steps // max(batches, 1)))
     if isinstance(x, Windows):
-        return x.to_dataset(batch_size=batch_size, shuffle=training, seed=seed)
+        return x.to_dataset(batch_size=batch_size, shuffle=training, seed=seed, passes=passes)
     if isinstance(x, tf.data.Dataset) and is_batched_dataset(x):
         return x
     if isinstance(x, np.ndarray) and x.ndim == 2 and num_features == 1:
         x = x[..., None]  # [n, window] -> [n, window, 1] for a univariate series
-    return make_dataset(x, y, batch_size=batch_size, training=training, seed=seed)
+    ds = make_dataset(x, y, batch_size=batch_size, training=training, seed=seed)
+    return ds.repeat(passes) if passes > 1 else ds
 
 
 def chronological_split(x: Any, y: Any, fraction: float) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
@@ -65,7 +73,9 @@ def chronological_split(x: Any, y: Any, fraction: float) -> tuple[tuple[Any, Any
     return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
 
 
-def target_changes(x: Any, y: Any, season_length: int | None = None) -> np.ndarray:
+def target_changes(
+    x: Any, y: Any, season_length: int | None = None, growth: bool = False
+) -> np.ndarray:
     """The training targets minus their reference values in each window (the last target value, or
     the one a season before each target; feature 0), ``[n, horizon]``.
 
@@ -75,7 +85,7 @@ def target_changes(x: Any, y: Any, season_length: int | None = None) -> np.ndarr
         y: Targets ``[n, horizon]`` (or ``[n]``) with an array ``x``.
     """
     if isinstance(x, Windows):
-        return x.changes(season_length)
+        return x.changes(season_length, growth)
     if isinstance(x, np.ndarray):
         xs, ys = x, np.asarray(y)
     else:
@@ -85,5 +95,6 @@ def target_changes(x: Any, y: Any, season_length: int | None = None) -> np.ndarr
         xs, ys = join([a for a, _ in pairs]), join([b for _, b in pairs])
     target = xs if xs.ndim == 2 else xs[:, :, 0]
     ys = ys.reshape(len(ys), -1)
-    lags = anchor_lags(ys.shape[1], season_length)
-    return ys - target[:, target.shape[1] - lags]
+    matrix = anchor_matrix(ys.shape[1], season_length, growth)
+    before = target[:, target.shape[1] - np.arange(1, len(matrix) + 1)]  # y[t-1], y[t-2], ...
+    return ys - before @ matrix

@@ -29,7 +29,7 @@ from lstm_tuner.engine.search_space import ParamSpec
 from lstm_tuner.lstm.fit_inputs import batched, chronological_split, target_changes
 from lstm_tuner.lstm.space import DEFAULT_SEARCH_SPACE, LSTM_PARAM_NAMES, TARGET_TRANSFORM
 from lstm_tuner.names import LOSSES, OPTIMIZERS, TARGET_TRANSFORMS
-from lstm_tuner.timeseries.season import anchor_lags
+from lstm_tuner.timeseries.season import anchor_matrix
 
 
 @keras.saving.register_keras_serializable(package="lstm_tuner")
@@ -38,25 +38,34 @@ class DeltaToLevel(keras.layers.Layer):
 
     The reference of target step ``k`` is the window's last target value (``delta``), or with a
     ``season_length`` the target value one season before step ``k`` (``seasonal_delta``: the seasonal
-    naive forecast), taken from the window (see :func:`lstm_tuner.timeseries.season.anchor_lags`).
+    naive forecast), plus with ``growth`` the growth over the last season (``seasonal_growth``: the
+    seasonal random walk with drift), taken from the window (see
+    :func:`lstm_tuner.timeseries.season.anchor_matrix`).
     ``scale`` and ``offset`` (``[horizon]``, not trained) are the standard deviation and mean of the
     training split's changes from those references (:meth:`adapt`); they are saved with the weights.
     Feature 0 of the window must be the target, in the units of the forecast.
     """
 
-    def __init__(self, horizon: int, season_length: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, horizon: int, season_length: int | None = None, growth: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.horizon = int(horizon)
         self.season_length = None if season_length is None else int(season_length)
+        self.growth = bool(growth)
 
     def build(self, input_shape: Any) -> None:
         window_size = int(input_shape[0][1])
-        self.positions = window_size - anchor_lags(self.horizon, self.season_length)
-        if self.positions.min() < 0:
+        # [span, horizon], row l - 1 weighting y[t - l]; reversed to meet the window's time order.
+        matrix = anchor_matrix(self.horizon, self.season_length, self.growth)
+        if len(matrix) > window_size:
+            name = "seasonal_growth" if self.growth else "seasonal_delta"
             raise ValueError(
-                f"seasonal_delta: the window ({window_size} steps) must cover the season "
-                f"({self.season_length} steps)"
+                f"{name}: the window ({window_size} steps) must cover the {len(matrix)} steps its "
+                f"reference reads (season {self.season_length})"
             )
+        self.span = len(matrix)
+        self.anchor = matrix[::-1].astype("float32")
         self.scale = self.add_weight(
             shape=(self.horizon,), initializer="ones", trainable=False, name="scale"
         )
@@ -66,7 +75,9 @@ class DeltaToLevel(keras.layers.Layer):
 
     def call(self, inputs: Sequence[Any]) -> Any:
         window, change = inputs
-        reference = keras.ops.take(window[:, :, 0], self.positions.tolist(), axis=1)
+        # One matmul with a constant: the last value, the seasonal one, or that plus its growth.
+        tail = window[:, -self.span :, 0]
+        reference = keras.ops.matmul(tail, keras.ops.convert_to_tensor(self.anchor))
         return reference + change * self.scale + self.offset
 
     def adapt(self, changes: np.ndarray) -> None:
@@ -81,6 +92,7 @@ class DeltaToLevel(keras.layers.Layer):
             **super().get_config(),
             "horizon": self.horizon,
             "season_length": self.season_length,
+            "growth": self.growth,
         }
 
 
@@ -132,12 +144,14 @@ def build_lstm_model(
             name=f"lstm_{i}",
         )(hidden)
         hidden = keras.layers.Dropout(dropout, name=f"dropout_{i}")(hidden)
-    if target_transform in ("delta", "seasonal_delta"):
-        if target_transform == "seasonal_delta" and not season_length:
-            raise ValueError("target_transform 'seasonal_delta' needs a season_length")
-        season = season_length if target_transform == "seasonal_delta" else None
+    if target_transform in ("delta", "seasonal_delta", "seasonal_growth"):
+        seasonal = target_transform != "delta"
+        if seasonal and not season_length:
+            raise ValueError(f"target_transform {target_transform!r} needs a season_length")
+        season = season_length if seasonal else None
+        growth = target_transform == "seasonal_growth"
         change = keras.layers.Dense(horizon, kernel_initializer="zeros", name="change")(hidden)
-        output = DeltaToLevel(horizon, season, name="prediction")([window, change])
+        output = DeltaToLevel(horizon, season, growth, name="prediction")([window, change])
     else:
         output = keras.layers.Dense(horizon, name="prediction")(hidden)
     model = keras.Model(window, output, name=f"lstm_regressor_{target_transform}")
@@ -173,6 +187,11 @@ def resolve_target_transform(
             f"data.target_transform: seasonal_delta needs a season of 2 to data.window_size = "
             f"{window_size} steps, got {season_length!r} (set data.season_length)"
         )
+    if "seasonal_growth" in names and not (fits and season_length < window_size):
+        raise ValueError(
+            f"data.target_transform: seasonal_growth needs a season of 2 to data.window_size - 1 "
+            f"= {window_size - 1} steps, got {season_length!r} (set data.season_length)"
+        )
     names = tuple(dict.fromkeys(names))
     return names[0] if len(names) == 1 else names
 
@@ -186,9 +205,12 @@ def season_of_model(model: keras.Model) -> int | None:
 
 
 def target_transform_of(model: keras.Model) -> str:
-    """``"delta"`` or ``"seasonal_delta"`` when the model forecasts changes, else ``"level"``."""
+    """``"delta"``, ``"seasonal_delta"`` or ``"seasonal_growth"`` when the model forecasts changes,
+    else ``"level"``."""
     for layer in model.layers:
         if isinstance(layer, DeltaToLevel):
+            if layer.growth:
+                return "seasonal_growth"
             return "seasonal_delta" if layer.season_length else "delta"
     return "level"
 
@@ -208,6 +230,9 @@ class LSTMHyperModel(HyperModel):
         target_transform: ``"level"``, ``"delta"``, ``"seasonal_delta"``, or several of them
             (searched as the categorical hyperparameter ``target_transform``).
         season_length: The season of ``seasonal_delta`` (at most ``window_size``).
+        min_steps_per_epoch: Training windows given as Windows or arrays are visited as many
+            whole times per epoch as make at least this many optimizer steps (0: once), so that
+            trials on a short series train enough to be ranked.
     """
 
     def __init__(
@@ -222,6 +247,7 @@ class LSTMHyperModel(HyperModel):
         loss: str = "mse",
         target_transform: str | Sequence[str] = "delta",
         season_length: int | None = None,
+        min_steps_per_epoch: int = 0,
         name: str | None = None,
     ) -> None:
         super().__init__(name=name or "LSTMHyperModel")
@@ -253,7 +279,24 @@ class LSTMHyperModel(HyperModel):
                 "LSTMHyperModel: target_transform 'seasonal_delta' needs a season_length in "
                 f"[2, window_size={window_size}], but got {season_length!r}"
             )
+        if "seasonal_growth" in transforms and not (
+            season_length and 2 <= season_length < window_size
+        ):
+            raise ValueError(
+                "LSTMHyperModel: target_transform 'seasonal_growth' needs a season_length in "
+                f"[2, window_size - 1={window_size - 1}], but got {season_length!r}"
+            )
         self.target_transform = transforms
+        if (
+            isinstance(min_steps_per_epoch, bool)
+            or not isinstance(min_steps_per_epoch, (int, np.integer))
+            or min_steps_per_epoch < 0
+        ):
+            raise ValueError(
+                "LSTMHyperModel: `min_steps_per_epoch` must be an int >= 0, but got "
+                f"{min_steps_per_epoch!r}"
+            )
+        self.min_steps_per_epoch = int(min_steps_per_epoch)
         self.season_length = season_length
         self.optimizer = optimizer
         self.clipnorm = clipnorm
@@ -315,9 +358,11 @@ class LSTMHyperModel(HyperModel):
         batch_size = int(hp.get("batch_size")) if "batch_size" in hp else int(default_batch)
         for layer in model.layers:
             if isinstance(layer, DeltaToLevel):
-                layer.adapt(target_changes(x, y, layer.season_length))
+                layer.adapt(target_changes(x, y, layer.season_length, layer.growth))
         batch = dict(batch_size=batch_size, num_features=self.num_features)
-        train = batched(x, y, training=True, seed=shuffle_seed, **batch)
+        train = batched(
+            x, y, training=True, seed=shuffle_seed, min_steps=self.min_steps_per_epoch, **batch
+        )
         val = None
         if validation_data is not None:
             val_x, val_y = (

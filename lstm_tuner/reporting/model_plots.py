@@ -21,7 +21,7 @@ from lstm_tuner.reporting.search_plots import (
     save,
     try_plot,
 )
-from lstm_tuner.timeseries import baselines
+from lstm_tuner.timeseries.statistical import LABELS
 
 
 def plot_test_predictions(
@@ -32,6 +32,7 @@ def plot_test_predictions(
     target_name: str = "target",
     model_label: str = "model",
     baseline: tuple[str, Any] | None = None,
+    best_label: str | None = None,
 ) -> str:
     """The model's one-step-ahead test forecasts against the actual series (and the best baseline's),
     and the model's error.
@@ -39,7 +40,8 @@ def plot_test_predictions(
     Args:
         actual: ``[n, horizon]`` (or ``[n]``) actual values, in original units.
         predicted: The same shape, the model's forecasts.
-        baseline: ``(label, forecasts)`` of a baseline to draw too.
+        baseline: ``(label, forecasts)`` of a baseline or statistical model to draw too.
+        best_label: The forecaster with the lowest test MSE, named in the title.
 
     Raises:
         ValueError: for empty or mismatched inputs.
@@ -66,7 +68,8 @@ def plot_test_predictions(
     mse = float(np.mean((p - y) ** 2))
     top.plot(steps, p, color="tab:orange", linewidth=1.0, label=f"{model_label} (MSE {mse:.4g})")
     top.set_ylabel(target_name)
-    top.set_title("Test set: next-step forecasts against the actual series")
+    title = "Test set: next-step forecasts against the actual series"
+    top.set_title(title + (f"; lowest test MSE: {best_label}" if best_label else ""))
     top.legend()
     top.grid(alpha=0.3)
     bottom = fig.add_subplot(2, 1, 2, sharex=top)
@@ -91,8 +94,8 @@ def plot_error_per_step(test: Mapping[str, Any], path: str) -> str:
     steps = np.arange(1, test["horizon"] + 1)
     for name, result in test["models"].items():
         ax.plot(steps, result["mse_per_step"], "o-", linewidth=2, label=name.replace("_", " "))
-    for name, result in test["baselines"].items():
-        ax.plot(steps, result["mse_per_step"], "--", label=baselines.LABELS[name])
+    for name, result in {**test["baselines"], **test.get("statistical", {})}.items():
+        ax.plot(steps, result["mse_per_step"], "--", label=LABELS[name])
     ax.set_xlabel("steps ahead")
     ax.set_ylabel(f"test MSE ({test['units']})")
     ax.set_title(f"Error per step ahead over {test['test_windows']} test origins")
@@ -132,7 +135,7 @@ def write_forecast_plots(
         )
     test = evaluation["test"]
     final = test["final_model"]
-    best = test["best_baseline"]
+    best = test.get("best_other") or test["best_baseline"]
     try_plot(
         "test predictions",
         lambda: plot_test_predictions(
@@ -141,7 +144,8 @@ def write_forecast_plots(
             os.path.join(plots_dir, TEST_PREDICTIONS),
             target_name=target_name,
             model_label=final.replace("_", " "),
-            baseline=(baselines.LABELS[best], test["test_predictions"][best]),
+            baseline=(LABELS[best], test["test_predictions"][best]),
+            best_label=LABELS.get(test.get("best_forecaster", ""), None),
         ),
         written,
     )

@@ -24,7 +24,7 @@ from lstm_tuner.engine.results import (
     trials_table,
 )
 from lstm_tuner.reporting import search_plots as plot_names
-from lstm_tuner.timeseries.baselines import LABELS
+from lstm_tuner.timeseries.statistical import LABELS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,9 +72,10 @@ _EVALUATION_PLOTS = (
 
 
 def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list[str]:
-    """The models against the free baselines on the test set, as markdown lines."""
+    """The models against the free baselines and the statistical models on the test set, as
+    markdown lines."""
     test, retraining = evaluation["test"], evaluation.get("retraining")
-    lines = ["## Test set: the model against free baselines", ""]
+    lines = ["## Test set: the model against free baselines and statistical models", ""]
     if retraining:
         lines += [
             f"The best configuration was retrained for up to {retraining['retrain_epochs']} epochs "
@@ -101,11 +102,37 @@ def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list
         ]
         for name, r in test["models"].items()
     ]
+    statistical = test.get("statistical", {})
+    fitted = test.get("statistical_models", {})
+    validation = test.get("validation", {})
     rows += [[LABELS[name], r["mse"], r["mae"], r["mase"]] for name, r in test["baselines"].items()]
+    rows += [
+        [f"{LABELS[name]}: {fitted[name]['model']}", r["mse"], r["mae"], r["mase"]]
+        for name, r in statistical.items()
+    ]
     lines += [markdown_table(["forecast", "test MSE", "test MAE", "MASE"], rows), ""]
+    if test.get("fit_rule"):
+        lines += [test["fit_rule"], ""]
+    for name, info in fitted.items():
+        if info.get("note"):
+            lines += [f"- {LABELS[name]}: {info['note']}."]
+    for name, reason in test.get("not_fitted", {}).items():
+        lines += [f"- {LABELS[name]}: not fitted: {reason}."]
+    if any(info.get("note") for info in fitted.values()) or test.get("not_fitted"):
+        lines += [""]
+    if len(validation) > 1:
+        final = LABELS[test["final_model"]]
+        rows = [[final, validation["model"]]]
+        rows += [[LABELS[name], value] for name, value in validation.items() if name != "model"]
+        lines += [
+            "On the validation split (the statistical models fitted on the training split):",
+            "",
+            markdown_table(["forecast", "validation MSE"], rows),
+            "",
+        ]
     if test["horizon"] > 1:
-        columns = [*test["models"], *test["baselines"]]
-        results = {**test["models"], **test["baselines"]}
+        columns = [*test["models"], *test["baselines"], *statistical]
+        results = {**test["models"], **test["baselines"], **statistical}
         header = ["steps ahead", *(LABELS[c] for c in columns)]
         per_step = [
             [k + 1, *(results[c]["mse_per_step"][k] for c in columns)]

@@ -2,7 +2,7 @@
 
 Everything seasonal reads it here: the seasonal naive baseline and the MASE scale
 (:mod:`lstm_tuner.timeseries.baselines`), the windows' anchors (:mod:`lstm_tuner.timeseries.windows`),
-and the ``seasonal_delta`` model (:mod:`lstm_tuner.lstm.model`). Plain NumPy.
+and the ``seasonal_delta`` and ``seasonal_growth`` models (:mod:`lstm_tuner.lstm.model`). Plain NumPy.
 """
 
 from __future__ import annotations
@@ -27,6 +27,44 @@ def anchor_lags(horizon: int, season_length: int | None = None) -> np.ndarray:
     return season_length * (steps // season_length + 1) - steps
 
 
+def anchor_matrix(
+    horizon: int, season_length: int | None = None, growth: bool = False
+) -> np.ndarray:
+    """The reference of each target step as a weighted sum of the values before the origin ``t``:
+    step ``k``'s reference is ``sum_l M[l - 1, k] * y[t - l]``.
+
+    Without ``growth`` it picks the value :func:`anchor_lags` names (the last value, or the value
+    one season before the target). With ``growth`` (``seasonal_growth``) it adds the growth of the
+    last season, ``q * (y[t-1] - y[t-1-m])`` with ``q = k // m + 1`` seasons ahead: the forecast of a
+    seasonal random walk with drift, ARIMA(0,1,0)(0,1,0)[m], which follows a trend that seasonal
+    naive leaves behind.
+
+    Returns:
+        float64 ``[span, horizon]``, ``span`` the longest lag used (``m + 1`` with growth).
+
+    Raises:
+        ValueError: ``growth`` without a season of at least 2.
+    """
+    lags = anchor_lags(horizon, season_length)
+    span = int(lags.max())
+    if growth:
+        if not season_length or season_length < 2:
+            raise ValueError(f"seasonal_growth needs a season of at least 2, got {season_length!r}")
+        span = max(span, season_length + 1)
+    matrix = np.zeros((span, horizon))
+    matrix[lags - 1, np.arange(horizon)] = 1.0
+    if growth:
+        seasons_ahead = np.arange(horizon) // season_length + 1
+        matrix[0] += seasons_ahead
+        matrix[season_length] -= seasons_ahead
+    return matrix
+
+
+#: Of the lags that fit about as well, those whose autocorrelation is this close to the strongest
+#: one's are alike; the shortest of them is the season.
+MAX_HARMONIC_ACF_GAP = 0.1
+
+
 def detect_season(train: np.ndarray, max_lag: int | None = None) -> int | None:
     """The season length of a series, from its training split; ``None`` when it has none.
 
@@ -36,7 +74,8 @@ def detect_season(train: np.ndarray, max_lag: int | None = None) -> int | None:
     Differencing removes trends, stochastic ones included, which would otherwise make every lag
     look correlated; waiting for the fall sets aside the few steps over which a smooth series'
     differences stay alike. Of those, the season is the one whose
-    seasonal naive forecast fits the detrended split best (or the shortest of its divisors within 15% of its fit): in
+    seasonal naive forecast fits the detrended split best, or of its divisors and multiples that
+    fit within 15% as well, the one whose autocorrelation is strongest (the shortest within 0.1): in
     half-hourly demand, say, the weekly season beats the daily one, whose autocorrelation is higher.
 
     Args:
@@ -67,12 +106,17 @@ def detect_season(train: np.ndarray, max_lag: int | None = None) -> int | None:
     level = train - np.polyval(np.polyfit(steps, train, 1), steps)
     start = int(peaks.max())
     fit = np.array([np.mean(np.abs(level[start:] - level[start - m : -m])) for m in peaks])
-    # Multiples of the season fit as well, up to sampling noise: of the best lag and its divisors,
-    # the shortest within 15% of the best fit is the season.
+    # Multiples of the season fit as well, up to sampling noise, and so can its divisors (the
+    # recent past is close in level). Of the best lag, its divisors and its multiples within 15% of
+    # the best fit, the season is the one whose differences correlate most (within 0.1: the
+    # shortest). Monthly orders with a yearly cycle fit best at 3 months (the business cycle keeps
+    # recent values close) but correlate at 12 (0.86) far more than at 3 (0.62).
     best = int(peaks[np.argmin(fit)])
     tolerance = 0.15 * fit.min() + 1e-9 * np.std(level)
-    close = (fit <= fit.min() + tolerance) & (best % peaks == 0)
-    return int(peaks[close].min())
+    close = (fit <= fit.min() + tolerance) & ((best % peaks == 0) | (peaks % best == 0))
+    strongest = acf[peaks[close]].max()
+    chosen = close & (acf[peaks] >= strongest - MAX_HARMONIC_ACF_GAP)
+    return int(peaks[chosen].min())
 
 
 def model_season(

