@@ -21,6 +21,7 @@ from absl import app, flags, logging
 from lstm_tuner.errors import ConfigError, DataError, FatalError
 from lstm_tuner.job import console
 from lstm_tuner.names import STRATEGIES
+from lstm_tuner.version import __version__
 
 # Before anything imports TensorFlow: its C++ start-up notes stay out unless the user set the level.
 _FILTER_TF_NOISE = console.quiet_tensorflow_by_default()
@@ -163,7 +164,7 @@ def main(argv: Sequence[str]) -> int:
         progress=True,
     )
     try:
-        storage, location = open_backends(config, options)
+        storage, location = open_backends(config.study, options)
     except ConfigError as e:
         _fail(str(e))
 
@@ -248,8 +249,6 @@ def forecast_main(argv: Sequence[str]) -> int:
 
 def run() -> None:
     """Console-script entry point: the search, or ``lstm-tuner forecast``."""
-    from lstm_tuner.version import __version__
-
     if "--version" in sys.argv[1:]:
         print(f"lstm-tuner {__version__}")
         sys.exit(0)

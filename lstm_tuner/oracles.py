@@ -8,6 +8,7 @@ from typing import Any
 import optuna
 
 from lstm_tuner.engine.oracle import Oracle
+from lstm_tuner.engine.search_space import grid_of
 from lstm_tuner.storage import study as study_lib
 
 
@@ -59,12 +60,11 @@ class GridSearchOracle(Oracle):
     floats need a ``step``."""
 
     def make_sampler(self, n_trials: int, space: Any = None) -> optuna.samplers.BaseSampler:
-        grid = {spec.name: spec.grid() for spec in space or () if spec.type != "fixed"}
-        return study_lib.make_sampler("grid", self.seed, search_space=grid)
+        return study_lib.make_sampler("grid", self.seed, search_space=grid_of(space or ()))
 
     @staticmethod
     def grid_size(space: Any) -> int:
-        return math.prod(len(spec.grid()) for spec in space if spec.type != "fixed")
+        return math.prod(len(values) for values in grid_of(space).values())
 
 
 class HyperbandOracle(Oracle):

@@ -29,6 +29,17 @@ def _seed_and_clear():
     keras.backend.clear_session()
 
 
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A directory holding ``series.csv`` and ``tiny.yaml`` (test_cli's tiny search on it), where the
+    CLI tests run."""
+    from test_cli import TINY_CONFIG, write_series_csv
+
+    write_series_csv(tmp_path / "series.csv")
+    (tmp_path / "tiny.yaml").write_text(TINY_CONFIG)
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def sine_windows() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Tiny windowed sine + noise: x [n, 8, 1], y [n, 1], split 240 train / rest validation."""

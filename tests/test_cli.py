@@ -70,13 +70,6 @@ def run_cli(cwd: Path, *args: str, timeout: int = 600) -> subprocess.CompletedPr
     )
 
 
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    write_series_csv(tmp_path / "series.csv")
-    (tmp_path / "tiny.yaml").write_text(TINY_CONFIG)
-    return tmp_path
-
-
 def trial_weights(run_dir: Path, study_name: str, number: int, into: Path) -> Path:
     """A trial's weights, fetched from the run's artifact store with Optuna's own API."""
     import optuna

@@ -15,7 +15,7 @@ import termios
 from pathlib import Path
 
 import pytest
-from test_cli import SCRIPT, TINY_CONFIG, write_series_csv
+from test_cli import SCRIPT
 
 import lstm_tuner
 
@@ -32,13 +32,6 @@ def _env() -> dict[str, str]:
     drop = {"TF_CPP_MIN_LOG_LEVEL", "COLUMNS", "LINES"}
     env = {k: v for k, v in os.environ.items() if k not in drop}
     return {**env, "CUDA_VISIBLE_DEVICES": ""}
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    write_series_csv(tmp_path / "series.csv")
-    (tmp_path / "tiny.yaml").write_text(TINY_CONFIG)
-    return tmp_path
 
 
 def _run_in_terminal(cwd: Path, args: list[str], timeout_s: float = 300) -> str:

@@ -15,18 +15,11 @@ from pathlib import Path
 import optuna
 import pytest
 from optuna.trial import TrialState
-from test_cli import SCRIPT, SPEC_NAMES, TINY_CONFIG, run_cli, write_series_csv
+from test_cli import SCRIPT, SPEC_NAMES, run_cli
 
 from lstm_tuner.storage.study import sqlalchemy_url
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    write_series_csv(tmp_path / "series.csv")
-    (tmp_path / "tiny.yaml").write_text(TINY_CONFIG)
-    return tmp_path
 
 
 @pytest.fixture

@@ -23,9 +23,8 @@ import optuna
 from absl import logging
 from optuna.trial import TrialState
 
-from lstm_tuner import files
 from lstm_tuner.engine import results
-from lstm_tuner.engine.hyperparameters import HyperParameters
+from lstm_tuner.engine.hyperparameters import RECORDED_ATTR, HyperParameters
 from lstm_tuner.engine.objective import (
     DEFAULT_OBJECTIVE,
     Objective,
@@ -36,6 +35,7 @@ from lstm_tuner.engine.oracle import Oracle, Trial
 from lstm_tuner.engine.progress import SearchProgress
 from lstm_tuner.engine.session import released_custom_gradients
 from lstm_tuner.errors import FailedTrialError, FatalError, FatalRuntimeError
+from lstm_tuner.files import refuse_kerastuner_project
 from lstm_tuner.names import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRIES
 from lstm_tuner.rules import is_int
 from lstm_tuner.storage import artifacts
@@ -146,7 +146,7 @@ class BaseTuner:
         self.project_name = project_name or "untitled_project"
         self.project_dir = os.path.join(self.directory, self.project_name)
         self.study_name = study_name or self.project_name
-        files.refuse_kerastuner_project(self.project_dir, storage)
+        refuse_kerastuner_project(self.project_dir, storage)
         os.makedirs(self.project_dir, exist_ok=True)
         if storage is None:
             storage = "sqlite:///" + os.path.abspath(os.path.join(self.project_dir, "study.db"))
@@ -271,7 +271,7 @@ class BaseTuner:
                 break
             except optuna.TrialPruned:
                 self._consecutive_failures = 0
-                trial.set_user_attr("hyperparameters", hp.values)
+                trial.set_user_attr(RECORDED_ATTR, hp.values)
                 raise
             except (FatalError, KeyboardInterrupt) as e:
                 reason = str(e) if isinstance(e, FatalError) else "interrupted (KeyboardInterrupt)"
@@ -298,7 +298,7 @@ class BaseTuner:
             trial.set_user_attr("best_epoch", best_step + 1)
         if isinstance(result, dict) and "history" not in trial.user_attrs:
             trial.set_user_attr("history", [{k: float(v) for k, v in result.items()}])
-        trial.set_user_attr("hyperparameters", hp.values)
+        trial.set_user_attr(RECORDED_ATTR, hp.values)
         self._consecutive_failures = 0
         return value
 
@@ -317,7 +317,7 @@ class BaseTuner:
         else:
             reason = f"{type(error).__name__}: {error}".splitlines()[0]
         trial.set_user_attr("fail_reason", reason)
-        trial.set_user_attr("hyperparameters", hp.values)
+        trial.set_user_attr(RECORDED_ATTR, hp.values)
         trial.set_user_attr("counted", True)
         self._consecutive_failures += 1
         if self._consecutive_failures >= self.max_consecutive_failed_trials:

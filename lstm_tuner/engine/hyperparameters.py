@@ -21,6 +21,11 @@ from lstm_tuner.engine.search_space import KERAS_LABELS, Condition, ParamSpec, m
 _SAMPLINGS = ("linear", "log")
 
 
+#: The trial's user attribute holding all its values, fixed ones included (Optuna's params hold only
+#: those it sampled).
+RECORDED_ATTR = "hyperparameters"
+
+
 class HyperParameters:
     """Container of hyperparameters, with the KerasTuner methods.
 
@@ -71,6 +76,14 @@ class HyperParameters:
         hp._frozen = True
         hp._values.update(values)
         return hp
+
+    @classmethod
+    def from_trial(cls, trial: optuna.trial.FrozenTrial) -> HyperParameters:
+        """A frozen instance holding every value a finished trial used, fixed ones included, in
+        declaration order (as the tuner recorded them; the trial's params for a trial recorded
+        elsewhere)."""
+        recorded = trial.user_attrs.get(RECORDED_ATTR)
+        return cls.from_values(recorded if isinstance(recorded, dict) else trial.params)
 
     @property
     def frozen(self) -> bool:

@@ -102,8 +102,11 @@ class Trial:
         self.optuna_trial = optuna_trial
         frozen = isinstance(optuna_trial, FrozenTrial)
         if hyperparameters is None:
-            values = study_lib.trial_hyperparameters(optuna_trial) if frozen else {}
-            hyperparameters = HyperParameters.from_values(values)
+            hyperparameters = (
+                HyperParameters.from_trial(optuna_trial)
+                if frozen
+                else HyperParameters.from_values({})
+            )
         self.hyperparameters = hyperparameters
         attrs = optuna_trial.user_attrs
         self.status = STATUS.get(optuna_trial.state, "RUNNING") if frozen else "RUNNING"

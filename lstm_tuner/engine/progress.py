@@ -21,6 +21,7 @@ import keras
 import optuna
 from absl import logging
 
+from lstm_tuner.engine.hyperparameters import HyperParameters
 from lstm_tuner.rules import format_value
 from lstm_tuner.storage import study as study_lib
 
@@ -181,7 +182,8 @@ class SearchProgress:
             value,
             self._best,
             ", ".join(
-                f"{k}={format_value(v)}" for k, v in study_lib.trial_hyperparameters(trial).items()
+                f"{k}={format_value(v)}"
+                for k, v in HyperParameters.from_trial(trial).values.items()
             ),
             time.monotonic() - self._start,
             f", {rough_duration(left)} left (rough)"

@@ -1,8 +1,9 @@
-"""What a search found, as text: trials, states, timing, importance, edge warnings, ``summary.md``.
+"""What a search found, as text: trials, states, timing, importance, edge warnings, ``trials.csv``.
 
 Functions here return strings (or small dataclasses), so the summaries can be tested and written to files;
-``Tuner.search_space_summary()`` and ``Tuner.results_summary()`` print what these return. Nothing here
-trains or imports TensorFlow; plots live in :mod:`lstm_tuner.reporting.search_plots`.
+``Tuner.search_space_summary()`` and ``Tuner.results_summary()`` print what these return, and the run's
+``summary.md`` (:mod:`lstm_tuner.reporting.summary`) is built from the same pieces. It lives in the
+engine because the tuner prints it; nothing here trains or imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from lstm_tuner.engine.analysis import EdgeWarning, Importance, edge_warnings, param_importances
+from lstm_tuner.engine.hyperparameters import HyperParameters
 from lstm_tuner.engine.search_space import ParamSpec
 from lstm_tuner.rules import format_value
-from lstm_tuner.storage.study import best_trials, trial_hyperparameters
+from lstm_tuner.storage.study import best_trials
 
 
 def format_search_space(space: Sequence[ParamSpec]) -> str:
@@ -94,12 +96,12 @@ def trials_table(
         ordered = ordered[:num_trials]
     names: list[str] = []
     for t in ordered:
-        for name in trial_hyperparameters(t):
+        for name in HyperParameters.from_trial(t).values:
             if name not in names:
                 names.append(name)
     rows = []
     for t in ordered:
-        hps = trial_hyperparameters(t)
+        hps = HyperParameters.from_trial(t).values
         duration = trial_duration_s(t)
         run = epochs_run(t)
         rows.append(
@@ -212,7 +214,7 @@ def format_best(study: optuna.Study, objective_name: str) -> list[str]:
     if not best:
         return []
     lines = [f"Best trial: {best[0].number} ({objective_name} = {format_value(best[0].value)})"]
-    for name, value in trial_hyperparameters(best[0]).items():
+    for name, value in HyperParameters.from_trial(best[0]).values.items():
         lines.append(f"  {name}: {format_value(value)}")
     return lines
 
@@ -271,13 +273,13 @@ def trials_csv(study: optuna.Study) -> str:
     trials = study.get_trials(deepcopy=False)
     names: list[str] = []
     for t in trials:
-        names += [n for n in trial_hyperparameters(t) if n not in names]
+        names += [n for n in HyperParameters.from_trial(t).values if n not in names]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     header = ["number", "state", *names, "value", "duration_s", "best_epoch", "fail_reason"]
     writer.writerow([*header, "steps_per_epoch"])
     for t in trials:
-        hps = trial_hyperparameters(t)
+        hps = HyperParameters.from_trial(t).values
         duration = trial_duration_s(t)
         writer.writerow(
             [

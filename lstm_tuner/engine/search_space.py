@@ -21,7 +21,6 @@ from lstm_tuner.rules import is_finite_number, is_int, is_number, short_repr
 if TYPE_CHECKING:
     import optuna
 
-    from lstm_tuner.engine.hyperparameters import HyperParameters
 
 ParamType = Literal["int", "float", "categorical", "fixed"]
 PARAM_TYPES: tuple[str, ...] = ("int", "float", "categorical", "fixed")
@@ -139,10 +138,6 @@ class ParamSpec:
         if self.type == "categorical":
             return optuna.distributions.CategoricalDistribution(list(self.choices))
         return None
-
-    def suggest(self, hp: HyperParameters) -> Any:
-        """Declares this parameter on ``hp`` and returns its value for the current trial."""
-        return hp.declare(self)
 
     def grid(self) -> list[Any]:
         """Every value of a discrete spec, for Optuna's ``GridSampler``.
@@ -293,6 +288,11 @@ def make_param(
     return ParamSpec(name, type, **fields)  # type: ignore[arg-type]
 
 
-def suggest_all(space: Sequence[ParamSpec], hp: HyperParameters) -> dict[str, Any]:
-    """Declares every parameter of ``space`` on ``hp``; returns ``{name: value}``."""
-    return {spec.name: hp.declare(spec) for spec in space}
+def grid_of(space: Sequence[ParamSpec]) -> dict[str, list[Any]]:
+    """The grid of a discrete space: ``{name: values}`` of every searched hyperparameter, the
+    points Optuna's ``GridSampler`` visits (``GridSearch`` and ``study.sampler: grid``).
+
+    Raises:
+        ValueError: for a continuous float (no ``step``).
+    """
+    return {spec.name: spec.grid() for spec in space if spec.type != "fixed"}

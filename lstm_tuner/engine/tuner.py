@@ -284,7 +284,7 @@ class Tuner(BaseTuner):
             frozen = self.study.get_trials(deepcopy=False)[trial]
         else:
             frozen = trial.optuna_trial if isinstance(trial, Trial) else trial
-        hp = HyperParameters.from_values(study_lib.trial_hyperparameters(frozen))
+        hp = HyperParameters.from_trial(frozen)
         model = self._build(hp)
         build_config = frozen.user_attrs.get("build_config")
         if not model.built and build_config:
@@ -364,12 +364,3 @@ def _build_optimizer(model: keras.Model) -> None:
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and not optimizer.built and model.built and model.trainable_variables:
         optimizer.build(model.trainable_variables)
-
-
-def grid_of(space: list[ParamSpec]) -> dict[str, list[Any]]:
-    """``{name: values}`` of every searched hyperparameter, for Optuna's ``GridSampler``.
-
-    Raises:
-        ValueError: for a continuous float (no ``step``).
-    """
-    return {spec.name: spec.grid() for spec in space if spec.type != "fixed"}

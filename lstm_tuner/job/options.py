@@ -11,7 +11,7 @@ import os
 
 import optuna
 
-from lstm_tuner.config.schema import Config
+from lstm_tuner.config.schema import StudyConfig
 from lstm_tuner.errors import ConfigError
 from lstm_tuner.storage import artifacts
 from lstm_tuner.storage import study as study_lib
@@ -57,9 +57,12 @@ class RunOptions:
 
 
 def open_backends(
-    config: Config, options: RunOptions
+    study: StudyConfig, options: RunOptions
 ) -> tuple[optuna.storages.BaseStorage, artifacts.ArtifactLocation]:
     """Opens the storage and the artifact store once, before anything is written.
+
+    ``study`` is the config's ``study`` section: the default artifact store, the heartbeat and the
+    retries.
 
     A storage given by URL is opened first, so that a bad URL leaves no trace; the run directory's
     own store and SQLite file are created only once the other checks passed.
@@ -69,26 +72,26 @@ def open_backends(
     """
     storage = None
     if options.storage is not None:
-        storage = _open_storage(config, options)
+        storage = _open_storage(study, options)
     location = artifacts.open_store(
-        options.artifact_store or config.study.artifact_store,
+        options.artifact_store or study.artifact_store,
         os.path.join(options.output_dir, "artifacts"),
     )
     if storage is not None and not options.overwrite:
         artifacts.check_store(storage, options.study_name, location)
     if storage is None:
         os.makedirs(options.output_dir, exist_ok=True)
-        storage = _open_storage(config, options)
+        storage = _open_storage(study, options)
     return storage, location
 
 
-def _open_storage(config: Config, options: RunOptions) -> optuna.storages.BaseStorage:
+def _open_storage(study: StudyConfig, options: RunOptions) -> optuna.storages.BaseStorage:
     try:
         return study_lib.open_storage(
             options.storage_url,
-            heartbeat_interval_s=config.study.heartbeat_interval_s,
-            grace_period_s=config.study.grace_period_s,
-            max_retries=config.study.max_retries,
+            heartbeat_interval_s=study.heartbeat_interval_s,
+            grace_period_s=study.grace_period_s,
+            max_retries=study.max_retries,
         )
     except ValueError as e:
         raise ConfigError(f"--storage: {e}") from None

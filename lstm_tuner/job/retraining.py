@@ -1,4 +1,4 @@
-"""The spec's next step after the search: the best configuration trained for longer, then exported."""
+"""The spec's next step after the search: the best configuration trained for longer."""
 
 from __future__ import annotations
 
@@ -8,24 +8,23 @@ from typing import Any
 import keras
 import numpy as np
 
-from lstm_tuner.config.schema import Config
 from lstm_tuner.engine.hyperparameters import HyperParameters
 from lstm_tuner.engine.progress import TrainingProgress
 from lstm_tuner.engine.tuner import Tuner
-from lstm_tuner.serving.export import export_trained
 from lstm_tuner.timeseries.series import SeriesData
 
 
 def retrain(
     tuner: Tuner,
     data: SeriesData,
-    config: Config,
     hp: HyperParameters,
     epochs: int,
+    patience: int,
     verbose: int = 0,
 ) -> tuple[keras.Model, dict[str, Any]]:
-    """Retrains the best configuration for up to ``epochs`` epochs with early stopping, saves its
-    weights as ``retrained.weights.h5`` and exports it to ``export/final/``.
+    """Retrains the best configuration for up to ``epochs`` epochs, stopping early after
+    ``patience`` epochs without a better objective, and saves its weights as
+    ``retrained.weights.h5`` (the run exports it to ``export/final/``).
 
     Returns:
         The model and what happened: epochs run, the best epoch and its validation loss, the curves.
@@ -35,35 +34,21 @@ def retrain(
         data.train,
         validation_data=data.validation,
         epochs=epochs,
-        patience=config.training.early_stopping_patience,
+        patience=patience,
         hyperparameters=hp,
         verbose=verbose,
         callbacks=shown,
     )
     model.save_weights(os.path.join(tuner.project_dir, "retrained.weights.h5"))
-    curve = [float(v) for v in history.history.get(config.study.objective, [])]
-    pick = np.argmin if config.study.direction == "minimize" else np.argmax
+    curve = [float(v) for v in history.history.get(tuner.objective.name, [])]
+    pick = np.argmin if tuner.objective.direction == "min" else np.argmax
     best_epoch = int(pick(curve)) + 1 if curve else None
     info = {
         "retrain_epochs": epochs,
-        "patience": config.training.early_stopping_patience,
+        "patience": patience,
         "epochs_run": len(curve),
         "best_epoch": best_epoch,
         "best_validation_loss": curve[best_epoch - 1] if best_epoch else None,
         "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
     }
-    if config.export.enabled:
-        export_trained(
-            model,
-            os.path.join(tuner.project_dir, "export", "final"),
-            data,
-            config,
-            {
-                "source": "retrained",
-                "hyperparameters": hp.values,
-                "retrain_epochs": epochs,
-                "epochs_run": info["epochs_run"],
-                "validation_loss": info["best_validation_loss"],
-            },
-        )
     return model, info

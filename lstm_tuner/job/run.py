@@ -23,12 +23,13 @@ from typing import Any
 import optuna
 from absl import logging
 
-from lstm_tuner.config.schema import Config
+from lstm_tuner.config.schema import Config, StudyConfig, config_to_dict
 from lstm_tuner.engine.analysis import Importance, param_importances
 from lstm_tuner.engine.hyperparameters import HyperParameters
 from lstm_tuner.engine.objective import Objective
 from lstm_tuner.engine.results import VERDICT_ATTR, trials_csv
-from lstm_tuner.engine.tuner import Tuner, grid_of
+from lstm_tuner.engine.search_space import grid_of
+from lstm_tuner.engine.tuner import Tuner
 from lstm_tuner.errors import ConfigError, FatalError
 from lstm_tuner.files import archive_dir, write_json_atomic, write_text_atomic
 from lstm_tuner.job.options import RunOptions, open_backends
@@ -148,7 +149,7 @@ def run(
     if data is None:
         data = load_data(config.data)
     if tuner is None:
-        tuner = make_tuner(config, options, data, *open_backends(config, options))
+        tuner = make_tuner(config, options, data, *open_backends(config.study, options))
     logging.info(
         "Data: %s; windows train/validation/test = %d/%d/%d; window_size=%d horizon=%d features=%s",
         data.source,
@@ -163,24 +164,29 @@ def run(
         validation_data=data.validation, epochs=config.training.epochs, verbose=options.verbose
     )
     tuner.search(data.train, **fit_kwargs)
-    finished = study_lib.count_finished(tuner.study)
-    logging.info("%d of %d trials complete", finished, config.study.n_trials)
     output_dir = tuner.project_dir
     if options.worker_index:
+        finished = study_lib.count_finished(tuner.study)
+        logging.info("%d of %d trials complete", finished, config.study.n_trials)
         return RunResult(output_dir, finished, config.study.n_trials, None, None, {}, None, "")
+    # Read once: the selection and every report below read this copy of the study.
+    study = study_lib.snapshot(tuner.study)
+    finished = study_lib.count_finished(study)
+    logging.info("%d of %d trials complete", finished, config.study.n_trials)
     selection = select_trial(
         tuner,
         config.study.reevaluate_top_k,
         config.study.reevaluate_seeds,
         (data.train,),
         fit_kwargs,
+        study=study,
     )
     best_params: dict[str, Any] = {}
     evaluation = None
     importance = None
     if selection is not None:
         trial = selection.trial
-        best_params = study_lib.trial_hyperparameters(trial)
+        best_params = HyperParameters.from_trial(trial).values
         write_json_atomic(
             os.path.join(output_dir, "best_params.json"),
             {
@@ -195,48 +201,64 @@ def run(
         )
         # One load of the best trial's model serves the export and the test-set comparison.
         try:
-            best_model = tuner.load_model(trial)
+            # By number: the snapshot's trial ids are not the storage's, where the weights are.
+            best_model = tuner.load_model(trial.number)
         except FileNotFoundError as e:
             raise FatalError(
                 f"{e}: the artifact store {tuner.artifacts.url} does not hold what the study "
                 "records; run with the --artifact_store the workers used"
             ) from None
-        if config.export.enabled:
-            export_trained(
-                best_model,
-                os.path.join(output_dir, "export", "best_trial"),
-                data,
-                config,
-                {
-                    "source": "best_trial",
-                    "trial_number": trial.number,
-                    "hyperparameters": best_params,
-                    "validation_loss": trial.value,
-                },
-            )
         models = {"best_trial": best_model}
+        exports = {
+            "best_trial": {
+                "source": "best_trial",
+                "trial_number": trial.number,
+                "hyperparameters": best_params,
+                "validation_loss": trial.value,
+            }
+        }
         retraining = None
         if config.training.retrain_epochs:
+            hp = HyperParameters.from_values(best_params)
             models["retrained"], retraining = retrain(
                 tuner,
                 data,
-                config,
-                HyperParameters.from_values(best_params),
+                hp,
                 config.training.retrain_epochs,
+                config.training.early_stopping_patience,
                 options.verbose,
             )
+            exports["retrained"] = {
+                "source": "retrained",
+                "hyperparameters": hp.values,
+                "retrain_epochs": config.training.retrain_epochs,
+                "epochs_run": retraining["epochs_run"],
+                "validation_loss": retraining["best_validation_loss"],
+            }
+        if config.export.enabled:
+            record = config_to_dict(config)
+            for name, metadata in exports.items():
+                path = os.path.join(output_dir, "export", EXPORT_DIRS[name])
+                export_trained(models[name], path, data, metadata, run_config=record)
         test = evaluate_on_test(models, data, config)
         evaluation = {"verdict": verdict(test), "test": test, "retraining": retraining}
         # Tuner.results_summary() on this study (from any host) repeats the verdict.
         tuner.study.set_user_attr(VERDICT_ATTR, evaluation["verdict"])
         write_json_atomic(os.path.join(output_dir, "evaluation.json"), evaluation)
-        importance = param_importances(tuner.study)
-    write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(tuner.study))
+        importance = param_importances(study)
+    write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(study))
     plot_files: list[str] = []
     if options.plots and selection and search_plots.check_available():
-        plot_files = write_plots(tuner, config, data, evaluation, importance)
+        plot_files = write_plots(
+            study,
+            os.path.join(output_dir, "plots"),
+            config.study,
+            data.target_name,
+            evaluation,
+            importance,
+        )
     summary = summary_markdown(
-        tuner.study,
+        study,
         run_info(config, options, data, tuner),
         evaluation,
         importance=importance,
@@ -265,7 +287,8 @@ def run(
 
 #: The run's results that are also uploaded to the study's artifact store.
 RESULT_FILES = ("summary.md", "best_params.json", "evaluation.json", "trials.csv")
-EXPORTS = ("best_trial", "final")
+#: Each exported model's directory under ``export/``.
+EXPORT_DIRS = {"best_trial": "best_trial", "retrained": "final"}
 
 
 def publish_results(tuner: Tuner, output_dir: str, plot_files: list[str]) -> list[str]:
@@ -281,7 +304,7 @@ def publish_results(tuner: Tuner, output_dir: str, plot_files: list[str]) -> lis
     paths = [os.path.join(output_dir, name) for name in RESULT_FILES] + list(plot_files)
     names = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in EXPORTS:
+        for name in EXPORT_DIRS.values():
             directory = os.path.join(output_dir, "export", name)
             if os.path.isdir(directory):
                 paths.append(archive_dir(directory, os.path.join(tmp, f"export_{name}.tar.gz")))
@@ -322,34 +345,43 @@ def run_info(config: Config, options: RunOptions, data: SeriesData, tuner: Tuner
 
 
 def write_plots(
-    tuner: Tuner,
-    config: Config,
-    data: SeriesData,
+    study: optuna.Study,
+    plots_dir: str,
+    objective: StudyConfig,
+    target_name: str,
     evaluation: dict[str, Any] | None,
     importance: Importance | None = None,
 ) -> list[str]:
-    """Writes the run's PNG plots to ``<run directory>/plots/`` (see :mod:`lstm_tuner.reporting.search_plots`).
+    """Writes the run's PNG plots to ``plots_dir`` (see :mod:`lstm_tuner.reporting.search_plots`
+    and :mod:`lstm_tuner.reporting.model_plots`).
 
     Plots of an earlier run of the same study are replaced; a plot that cannot be drawn is skipped with
     a warning.
 
+    Args:
+        study: The study's snapshot.
+        plots_dir: ``<run directory>/plots``.
+        objective: The config's ``study`` section: its objective and direction.
+        target_name: The series' target, for the axes.
+        evaluation: ``evaluation.json``'s content, if the run evaluated a model.
+        importance: The parameter importances, when already computed.
+
     Returns:
         The paths written.
     """
-    plots_dir = os.path.join(tuner.project_dir, "plots")
     for name in search_plots.ALL:
         if os.path.exists(os.path.join(plots_dir, name)):
             os.remove(os.path.join(plots_dir, name))  # stale: from an earlier run
     written = search_plots.write_search_plots(
-        tuner.study, plots_dir, objective_name=config.study.objective, importance=importance
+        study, plots_dir, objective_name=objective.objective, importance=importance
     )
     if evaluation is not None:
         written += model_plots.write_forecast_plots(
             evaluation,
             plots_dir,
-            objective_name=config.study.objective,
-            minimize=config.study.direction == "minimize",
-            target_name=data.target_name,
+            objective_name=objective.objective,
+            minimize=objective.direction == "minimize",
+            target_name=target_name,
         )
     logging.info("Plots: %d PNG files in %s", len(written), plots_dir)
     return written

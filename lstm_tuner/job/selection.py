@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import optuna
 from absl import logging
 from optuna.trial import FrozenTrial
 
@@ -47,6 +48,8 @@ def select_trial(
     seeds: int,
     fit_args: Sequence[Any] = (),
     fit_kwargs: dict[str, Any] | None = None,
+    *,
+    study: optuna.Study | None = None,
 ) -> Selection | None:
     """The trial to export and retrain (``None`` without a COMPLETE trial).
 
@@ -55,8 +58,10 @@ def select_trial(
         top_k: How many of the best trials to re-run; 1 takes the best trial as it is.
         seeds: Runs per configuration, the trial's own included.
         fit_args / fit_kwargs: What the search passed to ``hypermodel.fit``.
+        study: The study's snapshot (:func:`~lstm_tuner.storage.study.snapshot`) to choose from;
+            the tuner's study when ``None``. The re-runs are recorded in the tuner's study.
     """
-    top = study_lib.best_trials(tuner.study, max(1, top_k))
+    top = study_lib.best_trials(study or tuner.study, max(1, top_k))
     if not top:
         return None
     if top_k <= 1 or seeds <= 1 or len(top) == 1:
@@ -64,7 +69,7 @@ def select_trial(
     recorded = {int(k): v for k, v in (tuner.study.user_attrs.get(REEVALUATION_ATTR) or {}).items()}
     for trial in top:
         runs = recorded.get(trial.number, {}).get("values", [trial.value])
-        hp = HyperParameters.from_values(study_lib.trial_hyperparameters(trial))
+        hp = HyperParameters.from_trial(trial)
         while len(runs) < seeds:
             # Seeds after the trial's own executions: new initializations and shuffles.
             execution = tuner.executions_per_trial + len(runs) - 1

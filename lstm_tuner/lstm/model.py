@@ -25,7 +25,7 @@ import numpy as np
 
 from lstm_tuner.engine.hypermodel import HyperModel
 from lstm_tuner.engine.hyperparameters import HyperParameters
-from lstm_tuner.engine.search_space import ParamSpec, suggest_all
+from lstm_tuner.engine.search_space import ParamSpec
 from lstm_tuner.lstm.fit_inputs import batched, chronological_split, target_changes
 from lstm_tuner.lstm.space import DEFAULT_SEARCH_SPACE, LSTM_PARAM_NAMES, TARGET_TRANSFORM
 from lstm_tuner.names import LOSSES, OPTIMIZERS, TARGET_TRANSFORMS
@@ -307,7 +307,7 @@ class LSTMHyperModel(HyperModel):
         self.loss = loss
 
     def _declare(self, hp: HyperParameters) -> dict[str, Any]:
-        values = suggest_all(self.search_space, hp)
+        values = {spec.name: hp.declare(spec) for spec in self.search_space}
         if len(self.target_transform) > 1:
             values[TARGET_TRANSFORM] = hp.Choice(TARGET_TRANSFORM, list(self.target_transform))
         else:

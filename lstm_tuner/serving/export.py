@@ -23,7 +23,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from lstm_tuner.config.schema import Config, config_to_dict
 from lstm_tuner.files import write_json_atomic
 from lstm_tuner.lstm.model import season_of_model, target_transform_of
 from lstm_tuner.timeseries.series import SeriesData
@@ -143,9 +142,22 @@ def _replace_dir(src: str, dst: str) -> None:
 
 
 def export_trained(
-    model: keras.Model, path: str, data: SeriesData, config: Config, metadata: dict[str, Any]
+    model: keras.Model,
+    path: str,
+    data: SeriesData,
+    metadata: dict[str, Any],
+    *,
+    run_config: Mapping[str, Any],
 ) -> str:
-    """Exports a model trained on scaled data so that it serves in original units."""
+    """Exports a model trained on the scaled series so that it serves in original units.
+
+    Args:
+        model: Trained on ``data``'s scaled windows.
+        path: The export directory.
+        data: The series, for its scaler, columns and source.
+        metadata: What the export says about the model (source, hyperparameters, ...).
+        run_config: The run's configuration as a dict (``config_to_dict``), written with it.
+    """
     scaler = data.scaler
     return export_model(
         model,
@@ -156,13 +168,13 @@ def export_trained(
         target_scale=float(scaler.scale[0]),
         metadata={
             **metadata,
-            "horizon": config.data.horizon,
+            "horizon": run_config["data"]["horizon"],
             "target_transform": target_transform_of(model),
             "season_length": season_of_model(model),
             "feature_names": list(data.column_names),
             "target_name": data.target_name,
-            "time_column": config.data.time_column,
+            "time_column": run_config["data"]["time_column"],
             "data_source": data.source,
-            "config": config_to_dict(config),
+            "config": run_config,
         },
     )

@@ -184,12 +184,22 @@ def fail_stale_trials(study: optuna.Study) -> None:
         optuna.storages.fail_stale_trials(study)  # a no-op without heartbeats
 
 
-def trial_hyperparameters(trial: FrozenTrial) -> dict[str, Any]:
-    """All hyperparameter values of a trial, fixed ones included, in declaration order."""
-    recorded = trial.user_attrs.get("hyperparameters")
-    if isinstance(recorded, dict):
-        return dict(recorded)
-    return dict(trial.params)
+def snapshot(study: optuna.Study) -> optuna.Study:
+    """The study as it stands, read once from its storage into memory.
+
+    A run's selection and reports (tables, summary, plots, importance) read this copy, however many
+    times they ask, instead of the shared storage (a database another host may be writing to): they
+    see one state of the study, and cost one read.
+    """
+    copy = optuna.create_study(
+        storage=optuna.storages.InMemoryStorage(),
+        study_name=study.study_name,
+        directions=study.directions,
+    )
+    for key, value in study.user_attrs.items():
+        copy.set_user_attr(key, value)
+    copy.add_trials(study.get_trials(deepcopy=False))
+    return copy
 
 
 def best_trials(study: optuna.Study, num_trials: int) -> list[FrozenTrial]:

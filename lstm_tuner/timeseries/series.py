@@ -3,8 +3,9 @@
 Data flows one way: a ``[time, features]`` float64 array (built-in, or a CSV file read by
 :mod:`lstm_tuner.timeseries.csv_file`; target in column 0) -> :func:`split_points` (chronological, no shuffling) ->
 :class:`~lstm_tuner.timeseries.scaler.Scaler` fitted on the training part only -> the scaled series and its windows
-(:mod:`lstm_tuner.timeseries.windows`). :func:`load_data` does all of it from a
-:class:`~lstm_tuner.config.schema.DataConfig`.
+(:mod:`lstm_tuner.timeseries.windows`). :func:`load_data` does all of it from the config's ``data``
+section (:class:`~lstm_tuner.config.schema.DataConfig`), read through :class:`DataSection`, what it
+needs of it, so that the series does not depend on the config's layer.
 
 Everything here is NumPy, so bad input is refused before TensorFlow is imported.
 """
@@ -15,7 +16,7 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from absl import logging
@@ -28,8 +29,40 @@ from lstm_tuner.timeseries.season import detect_season, model_season
 from lstm_tuner.timeseries.time_index import TimeIndex
 from lstm_tuner.timeseries.windows import SplitWindows, Windows, split_windows
 
-if TYPE_CHECKING:
-    from lstm_tuner.config.schema import DataConfig
+
+class _Split(Protocol):
+    train: float
+    validation: float
+    test: float
+
+
+class _Builtin(Protocol):
+    num_points: int
+    seed: int
+
+
+class DataSection(Protocol):
+    """What :func:`load_data` reads of the config's ``data`` section (``DataConfig``)."""
+
+    source: str
+    csv: str | None
+    target: str
+    features: Sequence[str]
+    time_column: str | None
+    window_size: int
+    horizon: int
+    missing: str
+    delimiter: str | None
+    decimal: str
+    thousands: str | None
+    season_length: int | None
+
+    @property
+    def split(self) -> _Split: ...
+
+    @property
+    def builtin(self) -> _Builtin: ...
+
 
 # The built-in series (see `builtin_series`): hourly steps, daily and weekly cycles.
 _BUILTIN_LEVEL = 10.0
@@ -234,7 +267,7 @@ class SeriesData:
         return len(self.column_names)
 
 
-def load_data(config: DataConfig) -> SeriesData:
+def load_data(config: DataSection) -> SeriesData:
     """Loads the series the config names, splits it, scales it with training statistics, windows it.
 
     Args:

@@ -113,7 +113,7 @@ def run_one(
     config = _config(csv, window, transform, seed, settings)
     data = load_data(config.data)
     options = RunOptions(study_name="f", output_dir=os.path.join(directory, "run"), plots=False)
-    tuner = make_tuner(config, options, data, *open_backends(config, options))
+    tuner = make_tuner(config, options, data, *open_backends(config.study, options))
     fit_kwargs = dict(validation_data=data.validation, epochs=config.training.epochs, verbose=0)
     start = time.perf_counter()
     tuner.search(data.train, **fit_kwargs)
@@ -121,9 +121,15 @@ def run_one(
     best = study_lib.best_trials(tuner.study, 1)[0]
 
     def scored(trial: Any) -> tuple[dict[str, Any], float]:
-        hp = HyperParameters.from_values(study_lib.trial_hyperparameters(trial))
+        hp = HyperParameters.from_trial(trial)
         begin = time.perf_counter()
-        model, info = retrain(tuner, data, config, hp, config.training.retrain_epochs)
+        model, info = retrain(
+            tuner,
+            data,
+            hp,
+            config.training.retrain_epochs,
+            config.training.early_stopping_patience,
+        )
         test = evaluate_on_test(
             {"best_trial": tuner.load_model(trial), "retrained": model}, data, config
         )
