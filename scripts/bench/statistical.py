@@ -32,7 +32,8 @@ def _series_data(name: str, path: str | None) -> Any:
 
     if path is None:  # the built-in series
         return load_data(DataConfig())
-    raw = {"csv": path, "target": "value", "time_column": "time", "window_size": WINDOWS[name]}
+    window = WINDOWS.get(name, 16)
+    raw = {"csv": path, "target": "value", "time_column": "time", "window_size": window}
     return load_data(config_from_dict({"data": raw}).data)
 
 
@@ -87,19 +88,24 @@ def bench_statistical(
     names: Sequence[str] | None = None,
     histories: Sequence[int | None] = HISTORIES,
     include_builtin: bool = True,
+    csv: str | None = None,
 ) -> dict[str, Any]:
-    """Every available public series (or ``names``) and the built-in one; see the module
-    docstring."""
+    """Every available public series (or ``names``), the built-in one, and ``csv`` (a file with
+    columns ``time,value``, as the series ``csv``); see the module docstring."""
     available = public_series.available()
     names = [n for n in (available if names is None else names) if n in available]
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name in ["builtin", *names] if include_builtin else names:
+        for name in [*(["builtin"] if include_builtin else []), *names, *(["csv"] if csv else [])]:
             path = None
-            if name != "builtin":
+            if name == "csv":
+                path = csv
+            elif name != "builtin":
                 path = public_series.write_csv(name, os.path.join(tmp, f"{name}.csv"))
             row = measure_series(_series_data(name, path), histories)
-            if name != "builtin":
+            if name == "csv":
+                row.update(kind="given", frequency="-", season_known=None)
+            elif name != "builtin":
                 entry = public_series.get(name)
                 row.update(kind=entry.kind, frequency=entry.frequency)
                 row["season_known"] = entry.season_length
