@@ -211,21 +211,20 @@ def test_seasonal_growth_forecasts_trend_plus_season_exactly(horizon: int):
         LSTMHyperModel(6, 1, target_transform="seasonal_growth", season_length=6)
 
 
-def test_auto_searches_the_seasonal_anchors_and_delta_with_a_fitting_season_else_delta_and_level():
+def test_auto_searches_seasonal_delta_and_delta_with_a_fitting_season_else_delta_and_level():
     from lstm_tuner.lstm.model import resolve_target_transform
 
-    assert resolve_target_transform("auto", 12, 24) == (
-        "seasonal_growth",
-        "seasonal_delta",
-        "delta",
-    )
-    # seasonal_growth reads one step more than a season: not with a season as long as the window
+    assert resolve_target_transform("auto", 12, 24) == ("seasonal_delta", "delta")
     assert resolve_target_transform("auto", 24, 24) == ("seasonal_delta", "delta")
     assert resolve_target_transform("auto", 48, 24) == ("delta", "level")
     assert resolve_target_transform("auto", None, 24) == ("delta", "level")
     assert resolve_target_transform(["auto", "level"], None, 24) == ("delta", "level")
     assert resolve_target_transform(["level", "auto"], 12, 24) == (
         "level",
+        "seasonal_delta",
+        "delta",
+    )
+    assert resolve_target_transform(["seasonal_growth", "auto"], 12, 24) == (
         "seasonal_growth",
         "seasonal_delta",
         "delta",

@@ -112,9 +112,8 @@ class DataConfig:
             value one season before, i.e. from the seasonal naive forecast),
             ``"seasonal_growth"`` (the change from that value plus the last season's growth, the
             seasonal random walk with drift; needs a window of season + 1), ``"auto"`` (the
-            default, chosen by the forecast benchmark in docs/benchmarks.md: seasonal_growth,
-            seasonal_delta and delta when the series has a season that fits in the window with a
-            step to spare, else seasonal_delta and delta if it fits, else delta and level,
+            default, chosen by the forecast benchmark in docs/benchmarks.md: seasonal_delta and
+            delta when the series has a season that fits in the window, else delta and level,
             searched as the hyperparameter ``target_transform``), or a list of them, searched
             likewise.
         season_length: The season of the seasonal-naive baseline and of MASE, in steps; ``null``
