@@ -47,8 +47,8 @@ def _statistical(
         *result.fit_range,
         len(origins),
         time.perf_counter() - begin,
-        ", ".join(f"{statistical.LABELS[n]} {m}" for n, m in result.models.items()),
-        "".join(f"; {statistical.LABELS[n]} not fitted: {r}" for n, r in result.not_fitted.items()),
+        ", ".join(f"{LABELS[n]} {m}" for n, m in result.models.items()),
+        "".join(f"; {LABELS[n]} not fitted: {r}" for n, r in result.not_fitted.items()),
     )
     return result
 
@@ -88,31 +88,18 @@ def evaluate_on_test(
         for name, model in models.items()
     }
     model_errors = {name: baselines.errors(p, actual, scale) for name, p in predictions.items()}
-    baseline_errors = baselines.evaluate_baselines(
-        series,
-        data.test.origins,
-        actual,
-        train_end=train_end,
-        season_length=season,
-        scale=scale,
-    )
     final = next(name for name in FINAL_MODELS if name in models)
-    stats = _statistical(data, config, data.test.origins, horizon, validation_end)
-    stat_errors = (
-        {}
-        if stats is None
-        else {name: baselines.errors(p, actual, scale) for name, p in stats.forecasts.items()}
+    baseline_forecasts = baselines.forecast_all(
+        series, data.test.origins, horizon, train_end=train_end, season_length=season
     )
-    others = {**baseline_errors, **stat_errors}
+    stats = _statistical(data, config, data.test.origins, horizon, validation_end)
+    # Every competitor of the model, with its forecasts and errors; computed once.
+    forecasts = {**baseline_forecasts, **(stats.forecasts if stats else {})}
+    others = {name: baselines.errors(p, actual, scale) for name, p in forecasts.items()}
+    baseline_errors = {name: others[name] for name in baseline_forecasts}
+    best_baseline = baselines.best_baseline(baseline_errors)
     best_other = baselines.best_baseline(others)
-    forecasts = {**(stats.forecasts if stats else {})}
-    shown = {}
-    for name in dict.fromkeys([baselines.best_baseline(baseline_errors), best_other]):
-        shown[name] = forecasts.get(name)
-        if shown[name] is None:
-            shown[name] = baselines.forecast(
-                name, series, data.test.origins, horizon, train_end=train_end, season_length=season
-            )
+    everyone = {**others, final: model_errors[final]}
     times = data.times
     origins = data.test.origins
     return {
@@ -125,21 +112,19 @@ def evaluate_on_test(
         "final_model": final,
         "models": model_errors,
         "baselines": baseline_errors,
-        "statistical": stat_errors,
+        "statistical": {name: others[name] for name in (stats.forecasts if stats else {})},
         "statistical_models": _fitted_models(stats),
         "not_fitted": {} if stats is None else stats.not_fitted,
         "fit_rule": fit_rule(data, config),
-        "best_baseline": baselines.best_baseline(baseline_errors),
-        "best_forecaster": min(
-            [final, *others], key=lambda n: {**others, **model_errors}[n]["mse"]
-        ),
+        "best_baseline": best_baseline,
+        "best_forecaster": min(everyone, key=lambda name: everyone[name]["mse"]),
         "best_other": best_other,
         "beaten_by": baselines.winners_over(model_errors[final], others, ["mse"]),
         "validation": _validation_mse(models[final], data, config, horizon),
         "test_predictions": {
             "actual": actual.tolist(),
             **{name: p.tolist() for name, p in predictions.items()},
-            **{name: np.asarray(p).tolist() for name, p in shown.items()},
+            **{name: forecasts[name].tolist() for name in {best_baseline, best_other}},
         },
         "time_axis": {
             "name": times.name,

@@ -121,18 +121,28 @@ def evaluate_baselines(
     scale: float,
 ) -> dict[str, dict[str, float | list[float]]]:
     """Every baseline that can be computed, with its errors on the windows at ``origins``."""
+    predicted = forecast_all(
+        series, origins, actual.shape[1], train_end=train_end, season_length=season_length
+    )
+    return {name: errors(p, actual, scale) for name, p in predicted.items()}
+
+
+def forecast_all(
+    series: np.ndarray,
+    origins: np.ndarray,
+    horizon: int,
+    *,
+    train_end: int,
+    season_length: int | None,
+) -> dict[str, np.ndarray]:
+    """Every baseline that can be computed: name -> ``[windows, horizon]`` forecasts."""
     out = {}
     for name in BASELINES:
         predicted = forecast(
-            name,
-            series,
-            origins,
-            actual.shape[1],
-            train_end=train_end,
-            season_length=season_length,
+            name, series, origins, horizon, train_end=train_end, season_length=season_length
         )
         if predicted is not None:
-            out[name] = errors(predicted, actual, scale)
+            out[name] = predicted
     return out
 
 

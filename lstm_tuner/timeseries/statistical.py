@@ -29,8 +29,9 @@ on. Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -76,19 +77,19 @@ class StatisticalForecasts:
     fit_range: tuple[int, int]
 
 
-def _season_for(name: str, season_length: int | None, fitted: np.ndarray) -> tuple[int | None, str]:
+def _season_for(
+    name: str, season_length: int | None, history: int, detect: Callable[[int], int | None]
+) -> tuple[int | None, str]:
     """The season a model is fitted with, and a note when it is not the series' own.
 
-    A season longer than the model supports is replaced by the season detected (as
-    :func:`~lstm_tuner.timeseries.season.detect_season` does) among the lags it supports: in hourly data
-    whose season is the week, the day.
+    A season longer than the model supports is replaced by ``detect(limit)``, the season detected
+    among the lags it supports: in hourly data whose season is the week, the day.
     """
     if not season_length or season_length < 2:
         return None, ""
     limit = MAX_SEASON[name]
-    history = len(fitted)
     if limit is not None and season_length > limit:
-        shorter = detect_season(fitted, max_lag=limit)
+        shorter = detect(limit)
         if shorter and history >= 2 * shorter:
             return shorter, (
                 f"season {season_length} is longer than {LABELS[name]} supports ({limit}): "
@@ -176,8 +177,10 @@ def forecast_statistical(
     seasons: dict[str, int | None] = {}
     notes: dict[str, str] = {}
     not_fitted: dict[str, str] = {}
+    # The models that share a season limit (ETS and ARIMA) share one detection.
+    detect = functools.cache(lambda limit: detect_season(series[lo:fit_end], max_lag=limit))
     for name in models:
-        season, note = _season_for(name, season_length, series[lo:fit_end])
+        season, note = _season_for(name, season_length, fit_end - lo, detect)
         seasons[name] = season
         if note:
             notes[name] = note

@@ -5,6 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 
+def _statistical_cells(mse: dict[str, float]) -> str:
+    """AutoETS, AutoARIMA, AutoTheta and Comb's test MSE as table cells."""
+    return " | ".join(
+        _fmt(mse[n]) if n in mse else "not fitted"
+        for n in ("auto_ets", "auto_arima", "auto_theta", "comb")
+    )
+
+
 def _fmt(value: Any, digits: int = 4) -> str:
     if value is None:
         return "-"
@@ -111,10 +119,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{_fmt(row['median_best_trial_test_mse'])} | {row['best_baseline']} "
                 f"{_fmt(row['best_baseline_mse'])} | {row['wins_over_best_baseline']}/"
                 f"{row['seeds']} | "
-                + " | ".join(
-                    _fmt(stat[n]) if n in stat else "not fitted"
-                    for n in ("auto_ets", "auto_arima", "auto_theta", "comb")
-                )
+                + _statistical_cells(stat)
                 + f" | {row.get('wins_over_comb', 0)}/{row['seeds']} | "
                 f"{_fmt(row['median_reevaluated_test_mse'])} "
                 f"({row['reevaluation_changed_choice']}) |"
@@ -148,10 +153,7 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(
                 f"| {name} | {row['kind']} | {row['points']} | {row['season_known'] or '-'} / "
                 f"{row['season_detected'] or '-'} | {best} {_fmt(row['baselines'][best])} | "
-                + " | ".join(
-                    _fmt(mse[n]) if n in mse else "not fitted"
-                    for n in ("auto_ets", "auto_arima", "auto_theta", "comb")
-                )
+                + _statistical_cells(mse)
                 + f" | {_fmt(full['seconds'], 3)} |"
             )
         lines += [
