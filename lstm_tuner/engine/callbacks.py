@@ -45,10 +45,12 @@ class EpochTracker(keras.callbacks.Callback):
         self.history: list[dict[str, float]] = []
         self.non_finite: str | None = None
 
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.steps_per_epoch = (self.params or {}).get("steps")
+
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
         self.epochs_run = epoch + 1
-        self.steps_per_epoch = (self.params or {}).get("steps")
         self.history.append(logs)
         bad = [k for k in ("loss", self.objective.name) if k in logs and not math.isfinite(logs[k])]
         if bad:

@@ -94,14 +94,10 @@ def trials_table(
     ordered = _ordered_trials(study)
     if num_trials is not None:
         ordered = ordered[:num_trials]
-    names: list[str] = []
-    for t in ordered:
-        for name in HyperParameters.from_trial(t).values:
-            if name not in names:
-                names.append(name)
+    values = [HyperParameters.from_trial(t).values for t in ordered]
+    names = _column_names(values)
     rows = []
-    for t in ordered:
-        hps = HyperParameters.from_trial(t).values
+    for t, hps in zip(ordered, values, strict=True):
         duration = trial_duration_s(t)
         run = epochs_run(t)
         rows.append(
@@ -267,19 +263,32 @@ def format_results(
     return "\n".join(lines)
 
 
+def _column_names(values: list[dict[str, Any]]) -> list[str]:
+    """Every hyperparameter name of some trial, in first-seen order (conditional ones included)."""
+    return list(dict.fromkeys(name for hps in values for name in hps))
+
+
 def trials_csv(study: optuna.Study) -> str:
     """One row per trial: number, state, each hyperparameter, value, duration, best epoch, failure
     reason, and the optimizer steps of each of its epochs."""
     trials = study.get_trials(deepcopy=False)
-    names: list[str] = []
-    for t in trials:
-        names += [n for n in HyperParameters.from_trial(t).values if n not in names]
+    values = [HyperParameters.from_trial(t).values for t in trials]
+    names = _column_names(values)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    header = ["number", "state", *names, "value", "duration_s", "best_epoch", "fail_reason"]
-    writer.writerow([*header, "steps_per_epoch"])
-    for t in trials:
-        hps = HyperParameters.from_trial(t).values
+    writer.writerow(
+        [
+            "number",
+            "state",
+            *names,
+            "value",
+            "duration_s",
+            "best_epoch",
+            "fail_reason",
+            "steps_per_epoch",
+        ]
+    )
+    for t, hps in zip(trials, values, strict=True):
         duration = trial_duration_s(t)
         writer.writerow(
             [

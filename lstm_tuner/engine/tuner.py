@@ -280,8 +280,11 @@ class Tuner(BaseTuner):
         Raises:
             FileNotFoundError: the trial has no weights (it did not complete).
         """
-        if isinstance(trial, int):
-            frozen = self.study.get_trials(deepcopy=False)[trial]
+        if isinstance(trial, int):  # a trial number: one trial read, not the whole study
+            storage = self._storage
+            frozen = storage.get_trial(
+                storage.get_trial_id_from_study_id_trial_number(self.study._study_id, trial)
+            )
         else:
             frozen = trial.optuna_trial if isinstance(trial, Trial) else trial
         hp = HyperParameters.from_trial(frozen)
