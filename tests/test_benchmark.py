@@ -146,3 +146,44 @@ def test_unknown_method_or_section_is_refused_before_anything_runs(tmp_path):
         )
         assert proc.returncode != 0 and "FATAL Flags parsing error" in proc.stderr, flag
         assert not (tmp_path / "b.json").exists()
+
+
+def test_verdict_figures_are_shares_and_a_geometric_mean():
+    import math
+
+    sys.path.insert(0, os.path.dirname(_SCRIPT))  # scripts/, where the bench package lives
+    try:
+        from bench import forecast
+    finally:
+        sys.path.remove(os.path.dirname(_SCRIPT))
+    rows = [
+        {
+            "transform": "auto",
+            "median_retrained_test_mse": 1.0,
+            "best_baseline_mse": 2.0,
+            "statistical": {"comb": 4.0},
+        },  # LSTM / Comb 0.25: beats both
+        {
+            "transform": "auto",
+            "median_retrained_test_mse": 8.0,
+            "best_baseline_mse": 5.0,
+            "statistical": {"comb": 2.0},
+        },  # 4.0: beats neither
+        {
+            "transform": "auto",
+            "median_retrained_test_mse": 3.0,
+            "best_baseline_mse": 6.0,
+            "statistical": {},
+        },  # no Comb: counts for the baseline share only
+        {
+            "transform": "delta",
+            "median_retrained_test_mse": 1.0,
+            "best_baseline_mse": 9.0,
+            "statistical": {"comb": 9.0},
+        },
+    ]
+    figures = forecast.verdict_figures(rows, "auto")
+    assert figures["series"] == 3 and figures["beats_best_baseline"] == 2
+    assert (figures["beats_comb"], figures["series_with_comb"]) == (1, 2)
+    # geometric, not arithmetic (which would be 2.125)
+    assert math.isclose(figures["geomean_lstm_over_comb"], 1.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -160,6 +161,10 @@ def test_end_to_end_search_export_and_resume(workdir: Path):
     assert best["params"]["target_transform"] in ("delta", "level")
     rows = (run_dir / "trials.csv").read_text().splitlines()
     assert rows[0].startswith("number,state,hidden_size") and len(rows) == 4
+    # Each trial's optimizer steps per epoch: the 172 training windows (rows 0..179, window 8)
+    # in batches of its batch_size, once per epoch (min_steps_per_epoch is 0).
+    for row in csv.DictReader(rows):
+        assert int(row["steps_per_epoch"]) == -(-172 // int(row["batch_size"])), row
     assert "COMPLETE" in rows[1]
     summary = (run_dir / "summary.md").read_text()
     assert f"Best trial: {best['trial_number']}" in summary

@@ -128,7 +128,10 @@ def test_to_dataset_passes_visit_every_window_that_many_times_per_epoch() -> Non
     # Each pass is a whole permutation of its own: the batches of pass k cover every window once.
     passes = [ids[k * 35 : (k + 1) * 35] for k in range(3)]
     assert all(sorted(p) == list(range(35)) for p in passes)
-    assert passes[0] != passes[1] != passes[2]
+    assert len({tuple(p) for p in passes}) == 3
+    # and the same seed gives the same epoch again
+    again = windows.to_dataset(batch_size=4, shuffle=True, seed=7, passes=3)
+    assert epoch_window_ids(again, 4) == ids
     with pytest.raises(DataError, match="passes"):
         windows.to_dataset(batch_size=4, shuffle=True, passes=0)
 

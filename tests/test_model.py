@@ -122,10 +122,24 @@ def test_fit_uses_the_trials_batch_size():
     # and for Windows; validation data is not repeated.
     hm = LSTMHyperModel(4, 1, search_space=None, min_steps_per_epoch=10)
     seen.clear()
+    validated: list[int] = []
+
+    class ValidationSpy(keras.callbacks.Callback):
+        def on_test_batch_begin(self, batch, logs=None):
+            validated.append(batch)
+
     history = hm.fit(
-        hp, model, x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[BatchSpy()]
+        hp,
+        model,
+        x,
+        y,
+        validation_data=(x, y),
+        epochs=1,
+        verbose=0,
+        callbacks=[BatchSpy(), ValidationSpy()],
     )
     assert len(seen) == 12 and history.params["steps"] == 12
+    assert len(validated) == 4  # validation batches: once
     windows = Windows(np.arange(68.0)[:, None], window_size=4)  # 64 windows
     seen.clear()
     hm.fit(hp, model, windows, epochs=1, verbose=0, callbacks=[BatchSpy()])
