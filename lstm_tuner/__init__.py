@@ -44,6 +44,8 @@ _LAZY = {
     "build_lstm_model": "lstm_tuner.lstm.model",
     "get_strategy": "lstm_tuner.engine.strategy",
     "Oracle": "lstm_tuner.engine.oracle",
+    "ConformalIntervals": "lstm_tuner.timeseries.intervals",
+    "load_export": "lstm_tuner.serving.forecast",
 }
 
 if TYPE_CHECKING:
@@ -52,6 +54,8 @@ if TYPE_CHECKING:
     from lstm_tuner.engine.strategy import get_strategy
     from lstm_tuner.engine.tuner import Tuner
     from lstm_tuner.lstm.model import LSTMHyperModel, build_lstm_model
+    from lstm_tuner.serving.forecast import load_export
+    from lstm_tuner.timeseries.intervals import ConformalIntervals
     from lstm_tuner.tuners import BayesianOptimization, GridSearch, Hyperband, RandomSearch
 
 
@@ -70,6 +74,7 @@ __all__ = [
     "BaseTuner",
     "BayesianOptimization",
     "ConfigError",
+    "ConformalIntervals",
     "DataError",
     "FailedTrialError",
     "FatalError",
@@ -86,4 +91,5 @@ __all__ = [
     "build_lstm_model",
     "errors",
     "get_strategy",
+    "load_export",
 ]

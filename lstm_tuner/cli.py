@@ -219,6 +219,8 @@ def main(argv: Sequence[str]) -> int:
     print(result.summary)
     if result.evaluation is not None:
         print(result.evaluation["verdict"])
+        if result.evaluation.get("intervals"):
+            print(result.evaluation["intervals"])
     print(
         f"{result.finished_trials} of {result.n_trials} trials complete; run directory: "
         f"{result.output_dir}"

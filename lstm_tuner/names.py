@@ -19,6 +19,8 @@ DECIMAL_MARKS: tuple[str, ...] = (".", ",")
 THOUSANDS_SEPARATORS: tuple[str, ...] = (",", ".", " ", "'", "_")
 #: The statistical models of :mod:`lstm_tuner.timeseries.statistical` (statsforecast), in report order.
 STATISTICAL_MODELS: tuple[str, ...] = ("auto_ets", "auto_arima", "auto_theta")
+#: How prediction intervals follow the forecast (lstm_tuner.timeseries.intervals.SCALES).
+INTERVAL_SCALES: tuple[str, ...] = ("additive", "relative")
 
 #: How often a running trial writes its heartbeat, and after how long without one it counts as dead.
 HEARTBEAT_INTERVAL_S = 30

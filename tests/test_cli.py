@@ -257,9 +257,31 @@ def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
     assert (test["season_length"], season) == (48, 24)
     assert "longer than AutoETS supports (24)" in test["statistical_models"]["auto_ets"]["note"]
     ets = AutoETS(season_length=season).fit(load[:240])
-    ets_forecast = np.array([ets.forward(load[:t], 1)["mean"][0] for t in range(240, 300)])
+    ets_out = [ets.forward(load[:t], 1, level=[80]) for t in range(240, 300)]
+    ets_forecast = np.array([out["mean"][0] for out in ets_out])
     ets_mse = float(np.mean((ets_forecast - load[240:]) ** 2))
     assert test["statistical"]["auto_ets"]["mse"] == pytest.approx(ets_mse, rel=1e-6)
+    # ... with its own 80% interval, scored on the same test values
+    lower = np.array([out["lo-80"][0] for out in ets_out])
+    upper = np.array([out["hi-80"][0] for out in ets_out])
+    ets_80 = test["statistical_intervals"]["auto_ets"]["80"]
+    assert ets_80["coverage"] == np.mean((load[240:] >= lower) & (load[240:] <= upper))
+    assert ets_80["mean_width"] == pytest.approx(float(np.mean(upper - lower)), rel=1e-6)
+
+    # The retrained model's intervals: calibrated on its 60 validation windows, scored on the test
+    # split; its bands are in the test plot's data.
+    intervals = test["intervals"]["retrained"]
+    assert intervals["calibration_windows"] == 60 and list(intervals["levels"]) == ["80", "95"]
+    bands = test["test_predictions"]["intervals"]
+    predicted = np.ravel(test["test_predictions"]["retrained"])
+    upper_95 = predicted + intervals["offsets"]["95"][0]
+    np.testing.assert_allclose(np.ravel(bands["upper_95"]), upper_95, rtol=1e-6)
+    inside = (load[240:] >= np.ravel(bands["lower_95"])) & (load[240:] <= upper_95)
+    assert intervals["levels"]["95"]["coverage"] == pytest.approx(float(np.mean(inside)))
+    assert evaluation["intervals"].startswith(
+        "Prediction intervals of the retrained best configuration (split conformal on 60"
+    )
+    assert evaluation["intervals"] in proc.stdout
     everyone = {**test["baselines"], **test["statistical"], **test["models"]}
     del everyone["best_trial"]
     best = min(everyone, key=lambda name: everyone[name]["mse"])
@@ -295,6 +317,8 @@ def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
         summary
     )
     assert summary.splitlines()[2] == f"> **{evaluation['verdict']}**"
+    assert "## Prediction intervals on the test split" in summary
+    assert "| AutoETS | 80% | " in summary
     assert evaluation["verdict"] in proc.stdout
     _serving_matches_keras(run_dir, "final", run_dir / "retrained.weights.h5", raw)
 
@@ -322,21 +346,35 @@ def check_forecast_command(workdir: Path, run_dir: Path, raw: np.ndarray) -> Non
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = (workdir / "forecast.csv").read_text().splitlines()
-    assert lines[0] == "kind,t,step,load_forecast,load"
+    # the default intervals (80% and 95%) travel with the export into its columns
+    bounds = ["lower_80", "upper_80", "lower_95", "upper_95"]
+    assert (
+        lines[0] == "kind,t,step,load_forecast," + ",".join(f"load_{b}" for b in bounds) + ",load"
+    )
     rows = [line.split(",") for line in lines[1:]]
     backtest = [r for r in rows if r[0] == "backtest"]
     forecast = [r for r in rows if r[0] == "forecast"]
     # every row with 8 rows before it, in time order, with its actual value; then t = 300
     assert [int(r[1]) for r in backtest] == list(range(8, 300))
-    np.testing.assert_allclose([float(r[4]) for r in backtest], raw[8:, 0], rtol=1e-6)
-    assert forecast == [["forecast", "300", "1", forecast[0][3], ""]]
+    np.testing.assert_allclose([float(r[-1]) for r in backtest], raw[8:, 0], rtol=1e-6)
+    assert forecast == [["forecast", "300", "1", *forecast[0][3:8], ""]]
     serve = tf.saved_model.load(str(run_dir / "export" / "best_trial")).signatures[
         "serving_default"
     ]
     windows = np.stack([raw[t - 8 : t] for t in range(8, 301)]).astype(np.float32)
-    served = serve(window=tf.constant(windows))["prediction"].numpy()[:, 0]
-    np.testing.assert_allclose([float(r[3]) for r in backtest], served[:-1], rtol=1e-5)
-    assert float(forecast[0][3]) == pytest.approx(float(served[-1]), rel=1e-5)
+    out = serve(window=tf.constant(windows))
+    for column, name in enumerate(["prediction", *bounds], start=3):
+        served = out[name].numpy()[:, 0]
+        np.testing.assert_allclose([float(r[column]) for r in backtest], served[:-1], rtol=1e-5)
+        assert float(forecast[0][column]) == pytest.approx(float(served[-1]), rel=1e-5)
+    # the bands are the prediction plus the offsets calibrated on the 60 validation windows
+    meta = json.loads((run_dir / "export" / "best_trial" / "metadata.json").read_text())
+    assert meta["intervals"]["calibration_windows"] == 60
+    assert meta["intervals"]["levels"] == [80.0, 95.0]
+    offset_95 = meta["intervals"]["offsets"]["95"][0]
+    np.testing.assert_allclose(
+        out["upper_95"].numpy()[:, 0] - out["prediction"].numpy()[:, 0], offset_95, rtol=1e-5
+    )
 
     # bad input: the same one-line errors as the search, nothing written
     (workdir / "no_temp.csv").write_text("t,load\n" + "".join(f"{i},{i}\n" for i in range(20)))
@@ -370,6 +408,15 @@ BAD_CONFIGS = {
     ),
     "empty choices": ("search_space:\n  batch_size: {type: categorical, choices: []}\n", "choices"),
     "n_trials <= 0": ("study:\n  n_trials: 0\n", "study.n_trials"),
+    "interval level 100": (
+        "evaluation:\n  interval_levels: [80, 100]\n",
+        "evaluation.interval_levels: must be a list of levels in percent, each > 0 and < 100, "
+        "got [80, 100]",
+    ),
+    "interval level repeated": (
+        "evaluation:\n  interval_levels: [80, 80.0]\n",
+        "evaluation.interval_levels: must not repeat a level, got [80, 80.0]",
+    ),
     "epochs <= 0": ("training:\n  epochs: 0\n", "training.epochs"),
     "split sum": ("data:\n  split: {train: 0.5, validation: 0.2, test: 0.2}\n", "data.split"),
     "split <= 0": ("data:\n  split: {train: 1.0, validation: 0.0, test: 0.0}\n", "data.split"),

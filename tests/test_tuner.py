@@ -65,6 +65,19 @@ def test_lstm_hypermodel_search_results_and_best_model(tmp_path, sine_windows, c
     xv, yv = sine_windows[2], sine_windows[3]
     mse = float(np.mean((model.predict(xv, verbose=0) - yv) ** 2))
     assert mse == pytest.approx(best.value, rel=1e-4)
+    # prediction intervals for the best model, calibrated on windows in any form fit takes
+    residuals = np.abs(yv - model.predict(xv, verbose=0))[:, 0]
+    intervals = tuner.calibrate_intervals(xv, yv, levels=[80, 95])
+    rank = int(np.ceil((len(yv) + 1) * 0.8))
+    assert intervals.offsets[80.0][0] == pytest.approx(np.sort(residuals)[rank - 1], rel=1e-5)
+    batches = tf.data.Dataset.from_tensor_slices((xv, yv)).batch(7)
+    from_batches = tuner.calibrate_intervals(batches)
+    assert from_batches.calibration_windows == len(yv)
+    np.testing.assert_allclose(from_batches.offsets[95.0], intervals.offsets[95.0], rtol=1e-6)
+    out = intervals.predict(model, xv[:5])
+    np.testing.assert_allclose(out["upper_95"] - out["prediction"], intervals.offsets[95.0][0])
+    with pytest.raises(ValueError, match="give `x` and `y`"):
+        tuner.calibrate_intervals(xv)
     text = tuner.results_summary_text()
     assert f"Best trial: {best.number}" in text and "3 COMPLETE" in text
     tuner.results_summary()

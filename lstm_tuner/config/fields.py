@@ -97,16 +97,38 @@ def path_rule(value: Any) -> str | None:
     return value
 
 
-def names_rule(value: Any) -> tuple[str, ...]:
+def names_rule(
+    choices: Sequence[str] | None = None, noun: str = "names"
+) -> Callable[[Any], tuple[str, ...]]:
+    """A list of distinct non-empty names (``noun`` among ``choices``, when given)."""
+
+    def check(value: Any) -> tuple[str, ...]:
+        if (
+            not isinstance(value, Sequence)
+            or isinstance(value, (str, bytes))
+            or not all(isinstance(item, str) and item for item in value)
+        ):
+            raise RuleBroken("must be a list of non-empty strings")
+        if choices is not None and any(item not in choices for item in value):
+            raise RuleBroken(f"must name {noun} among {list(choices)}")
+        if len(set(value)) != len(value):
+            raise RuleBroken("must not repeat a name")
+        return tuple(value)
+
+    return check
+
+
+def levels_rule(value: Any) -> tuple[float, ...]:
+    """A list of distinct percentages strictly between 0 and 100 (empty: none)."""
     if (
         not isinstance(value, Sequence)
         or isinstance(value, (str, bytes))
-        or not all(isinstance(item, str) and item for item in value)
+        or not all(is_number(v) and math.isfinite(v) and 0 < v < 100 for v in value)
     ):
-        raise RuleBroken("must be a list of non-empty strings")
-    if len(set(value)) != len(value):
-        raise RuleBroken("must not repeat a name")
-    return tuple(value)
+        raise RuleBroken("must be a list of levels in percent, each > 0 and < 100")
+    if len({float(v) for v in value}) != len(value):
+        raise RuleBroken("must not repeat a level")
+    return tuple(float(v) for v in value)
 
 
 def flag_rule(value: Any) -> bool:

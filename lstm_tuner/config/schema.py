@@ -23,6 +23,7 @@ from lstm_tuner.config.fields import (
     choice_or_list_rule,
     flag_rule,
     integer_rule,
+    levels_rule,
     names_rule,
     one_of_rule,
     path_rule,
@@ -49,6 +50,7 @@ from lstm_tuner.names import (
     DIRECTIONS,
     GRACE_PERIOD_S,
     HEARTBEAT_INTERVAL_S,
+    INTERVAL_SCALES,
     LOSSES,
     MAX_RETRIES,
     MISSING_POLICIES,
@@ -131,7 +133,7 @@ class DataConfig:
     )
     csv: str | None = rule_field(None, path_rule)
     target: str = rule_field("value", text_rule())
-    features: tuple[str, ...] = rule_field((), names_rule)
+    features: tuple[str, ...] = rule_field((), names_rule())
     time_column: str | None = rule_field(None, text_rule(nullable=True))
     window_size: int = rule_field(30, integer_rule(1, "must be an integer >= 1"))
     horizon: int = rule_field(1, integer_rule(1, "must be an integer >= 1"))
@@ -268,17 +270,19 @@ class EvaluationConfig:
             model is compared with; an empty list compares it with the free baselines only.
         statistical_history: How many points before a split the statistical models are fitted on
             (the tail of the history; docs/benchmarks.md measures the bound).
+        interval_levels: The prediction intervals' levels, in percent (empty: no intervals),
+            calibrated on the validation split by split conformal prediction
+            (:mod:`lstm_tuner.timeseries.intervals`).
+        interval_scale: ``additive`` bands (``forecast +- q``) or ``relative`` ones
+            (``forecast +- q * |forecast|``, for multiplicative series).
     """
 
-    statistical_models: tuple[str, ...] = rule_field(STATISTICAL_MODELS, names_rule)
+    statistical_models: tuple[str, ...] = rule_field(
+        STATISTICAL_MODELS, names_rule(STATISTICAL_MODELS, "models")
+    )
     statistical_history: int = rule_field(1000, integer_rule(30, "must be an integer >= 30"))
-
-    def problems(self) -> list[tuple[str, str, Any]]:
-        unknown = [name for name in self.statistical_models if name not in STATISTICAL_MODELS]
-        if unknown:
-            rule = f"must name models among {list(STATISTICAL_MODELS)}"
-            return [("statistical_models", rule, list(self.statistical_models))]
-        return []
+    interval_levels: tuple[float, ...] = rule_field((80.0, 95.0), levels_rule)
+    interval_scale: str = rule_field("additive", one_of_rule(INTERVAL_SCALES))
 
 
 def _load_search_space(raw: Any, key: str, where: str) -> tuple[ParamSpec, ...]:

@@ -217,6 +217,8 @@ def format_best(study: optuna.Study, objective_name: str) -> list[str]:
 
 #: The study user attribute that holds the run's verdict on the test split (set by the run).
 VERDICT_ATTR = "verdict"
+#: The study's user attribute with the final model's prediction intervals on the test split.
+INTERVALS_ATTR = "intervals"
 
 
 def format_results(
@@ -248,6 +250,8 @@ def format_results(
     lines.append(f'Objective(name="{objective_name}", direction="{direction}")')
     if study.user_attrs.get(VERDICT_ATTR):
         lines.append(f"Verdict on the test split: {study.user_attrs[VERDICT_ATTR]}")
+    if study.user_attrs.get(INTERVALS_ATTR):
+        lines.append(study.user_attrs[INTERVALS_ATTR])
     lines += format_state_counts(study, objective_name)
     if trials:
         lines.append(format_total_time(study))

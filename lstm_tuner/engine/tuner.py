@@ -40,6 +40,7 @@ from lstm_tuner.errors import FailedTrialError, FatalError
 from lstm_tuner.rules import is_int, plain
 from lstm_tuner.storage import artifacts
 from lstm_tuner.storage import study as study_lib
+from lstm_tuner.timeseries.intervals import ConformalIntervals
 
 
 class Tuner(BaseTuner):
@@ -341,6 +342,52 @@ class Tuner(BaseTuner):
         fit_kwargs["callbacks"] = list(fit_kwargs.get("callbacks") or []) + [stopper]
         history = self.hypermodel.fit(hp, model, *fit_args, epochs=epochs, **fit_kwargs)
         return model, history
+
+    def calibrate_intervals(
+        self,
+        x: Any,
+        y: Any = None,
+        *,
+        levels: Sequence[float] = (80, 95),
+        scale: str = "additive",
+        model: keras.Model | None = None,
+    ) -> ConformalIntervals:
+        """Prediction intervals for the best model (or ``model``) by split conformal prediction
+        per step ahead, calibrated on windows it was not trained on (:mod:`lstm_tuner.timeseries.intervals`).
+
+        Use them as ``intervals.predict(model, x_new)``: the forecast and each level's
+        ``lower_<level>`` / ``upper_<level>``, in the units of ``y``. The windows chose the model
+        when they are the search's validation data, which makes the bands a little narrow; windows
+        after them, not used in the search, avoid that.
+
+        Args:
+            x / y: The calibration windows' inputs and targets (numpy), or as ``x`` alone a
+                :class:`~lstm_tuner.timeseries.windows.Windows` or a ``tf.data.Dataset`` of
+                ``(inputs, targets)`` batches.
+            levels: Percentages in (0, 100); a level with too few windows is left out
+                (``intervals.dropped`` says why).
+            scale: ``"additive"`` (forecast +- q) or ``"relative"`` (forecast +- q * |forecast|).
+            model: The model (default: the best trial's).
+        """
+        if y is None:
+            if hasattr(x, "arrays"):
+                x, y = x.arrays()
+            elif isinstance(x, tf.data.Dataset):
+                batches = [(np.asarray(a), np.asarray(b)) for a, b in x.as_numpy_iterator()]
+                x = np.concatenate([a for a, _ in batches])
+                y = np.concatenate([b for _, b in batches])
+            else:
+                raise ValueError(
+                    "calibrate_intervals: give `x` and `y`, or `x` as Windows or a tf.data.Dataset "
+                    f"of (inputs, targets), got {type(x).__name__} and no `y`"
+                )
+        if model is None:
+            best = self.get_best_models(1)
+            if not best:
+                raise FatalError(f"study {self.study_name!r} has no COMPLETE trial to calibrate")
+            model = best[0]
+        predicted = model.predict(x, verbose=0)
+        return ConformalIntervals.calibrate(predicted, y, levels, scale)
 
     def get_search_space(self) -> list[ParamSpec]:
         """The declared hyperparameters, found by declaring them on a recording ``HyperParameters``."""

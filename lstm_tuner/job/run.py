@@ -27,7 +27,7 @@ from lstm_tuner.config.schema import Config, StudyConfig, config_to_dict
 from lstm_tuner.engine.analysis import Importance, param_importances
 from lstm_tuner.engine.hyperparameters import HyperParameters
 from lstm_tuner.engine.objective import Objective
-from lstm_tuner.engine.results import VERDICT_ATTR, trials_csv
+from lstm_tuner.engine.results import INTERVALS_ATTR, VERDICT_ATTR, trials_csv
 from lstm_tuner.engine.search_space import grid_of
 from lstm_tuner.engine.tuner import Tuner
 from lstm_tuner.errors import ConfigError, FatalError
@@ -35,7 +35,12 @@ from lstm_tuner.files import archive_dir, write_json_atomic, write_text_atomic
 from lstm_tuner.job.options import RunOptions, open_backends
 from lstm_tuner.job.retraining import retrain
 from lstm_tuner.job.selection import select_trial
-from lstm_tuner.job.verdict import evaluate_on_test, verdict
+from lstm_tuner.job.verdict import (
+    calibrate_intervals,
+    evaluate_on_test,
+    interval_verdict,
+    verdict,
+)
 from lstm_tuner.lstm.model import LSTMHyperModel, resolve_target_transform
 from lstm_tuner.reporting import model_plots, search_plots
 from lstm_tuner.reporting.summary import RunInfo, summary_markdown
@@ -235,15 +240,30 @@ def run(
                 "epochs_run": retraining["epochs_run"],
                 "validation_loss": retraining["best_validation_loss"],
             }
+        # Calibrated on validation before the export, so that the bands travel with the model.
+        intervals = calibrate_intervals(models, data, config)
         if config.export.enabled:
             record = config_to_dict(config)
             for name, metadata in exports.items():
                 path = os.path.join(output_dir, "export", EXPORT_DIRS[name])
-                export_trained(models[name], path, data, metadata, run_config=record)
-        test = evaluate_on_test(models, data, config)
-        evaluation = {"verdict": verdict(test), "test": test, "retraining": retraining}
+                export_trained(
+                    models[name],
+                    path,
+                    data,
+                    metadata,
+                    run_config=record,
+                    intervals=intervals.get(name),
+                )
+        test = evaluate_on_test(models, data, config, intervals)
+        evaluation = {
+            "verdict": verdict(test),
+            "intervals": interval_verdict(test),
+            "test": test,
+            "retraining": retraining,
+        }
         # Tuner.results_summary() on this study (from any host) repeats the verdict.
         tuner.study.set_user_attr(VERDICT_ATTR, evaluation["verdict"])
+        tuner.study.set_user_attr(INTERVALS_ATTR, evaluation["intervals"])
         write_json_atomic(os.path.join(output_dir, "evaluation.json"), evaluation)
         importance = param_importances(study)
     write_text_atomic(os.path.join(output_dir, "trials.csv"), trials_csv(study))

@@ -19,6 +19,12 @@ from absl import logging
 
 from lstm_tuner.config.schema import Config
 from lstm_tuner.timeseries import baselines, statistical
+from lstm_tuner.timeseries.intervals import (
+    ConformalIntervals,
+    calibrated_band,
+    interval_scores,
+    level_name,
+)
 from lstm_tuner.timeseries.series import SeriesData
 from lstm_tuner.timeseries.statistical import LABELS
 
@@ -26,8 +32,63 @@ from lstm_tuner.timeseries.statistical import LABELS
 FINAL_MODELS = ("retrained", "best_trial")
 
 
+def calibrate_intervals(
+    models: dict[str, keras.Model], data: SeriesData, config: Config
+) -> dict[str, ConformalIntervals]:
+    """Each model's prediction intervals, calibrated on its residuals on the validation split
+    (original units), at ``evaluation.interval_levels``; none when the list is empty or there is
+    no validation window. A level the split is too small for is left out with a warning.
+
+    The validation windows were not used to fit the model, but they chose it (the trial, the
+    retraining's best epoch), so its residuals there are a little smaller than on new data;
+    docs/benchmarks.md measures the resulting coverage on the test split.
+    """
+    levels = config.evaluation.interval_levels
+    if not levels or not len(data.validation):
+        return {}
+    x_val, y_val = data.validation.arrays()
+    actual = data.scaler.inverse_transform_target(y_val)
+    out = {}
+    for name, model in models.items():
+        predicted = data.scaler.inverse_transform_target(model.predict(x_val, verbose=0))
+        intervals = ConformalIntervals.calibrate(
+            predicted, actual, levels, config.evaluation.interval_scale
+        )
+        for reason in intervals.dropped.values():
+            logging.warning("Prediction intervals of the %s: %s", LABELS[name], reason)
+        out[name] = intervals
+    return out
+
+
+def interval_report(
+    bands: dict[float, tuple[np.ndarray, np.ndarray]],
+    actual: np.ndarray,
+    calibration_windows: int | None,
+) -> dict[str, dict[str, Any]]:
+    """Per level: coverage, mean width and Winkler score on the test split, per step too, and
+    the range of coverage a calibrated interval shows with these numbers of windows (an exact
+    interval's when ``calibration_windows`` is ``None``)."""
+    out = {}
+    for level, (lower, upper) in bands.items():
+        report = interval_scores(lower, upper, actual, level)
+        report["coverage_per_step"] = [
+            interval_scores(lower[:, k], upper[:, k], actual[:, k], level)["coverage"]
+            for k in range(actual.shape[1])
+        ]
+        lo, hi = calibrated_band(calibration_windows, len(actual), level)
+        report["calibrated_range"] = [lo, hi]
+        report["calibrated"] = bool(lo <= report["coverage"] <= hi)
+        out[level_name(level)] = {"level": level, **report}
+    return out
+
+
 def _statistical(
-    data: SeriesData, config: Config, origins: np.ndarray, horizon: int, fit_end: int
+    data: SeriesData,
+    config: Config,
+    origins: np.ndarray,
+    horizon: int,
+    fit_end: int,
+    levels: tuple[float, ...] = (),
 ) -> statistical.StatisticalForecasts | None:
     models = config.evaluation.statistical_models
     if not models or not len(origins):
@@ -41,6 +102,7 @@ def _statistical(
         season_length=data.season_length,
         history=config.evaluation.statistical_history,
         models=models,
+        levels=levels,
     )
     logging.info(
         "Statistical models fitted on points %d-%d and run from %d origins in %.1f s: %s%s",
@@ -54,7 +116,10 @@ def _statistical(
 
 
 def evaluate_on_test(
-    models: dict[str, keras.Model], data: SeriesData, config: Config
+    models: dict[str, keras.Model],
+    data: SeriesData,
+    config: Config,
+    intervals: dict[str, ConformalIntervals] | None = None,
 ) -> dict[str, Any]:
     """Every model, baseline and statistical model on the test windows, in original units.
 
@@ -63,6 +128,13 @@ def evaluate_on_test(
     split, the statistical models are fitted on the points before it (train + validation, at most
     ``evaluation.statistical_history`` of them), on the validation split on the training split's.
     Every forecast uses only the observations before its origin.
+
+    Args:
+        models: ``best_trial`` and, after a retraining, ``retrained``.
+        data: The series.
+        config: The run's configuration.
+        intervals: Each model's calibrated intervals (:func:`calibrate_intervals`, which runs
+            here when ``None``).
 
     Returns:
         ``models``, ``baselines`` and ``statistical`` (name -> MSE, MAE, MASE and the per-step
@@ -74,8 +146,14 @@ def evaluate_on_test(
         timestamp of every test forecast (``target_timestamps``, ``[windows, horizon]``) and, for a
         horizon > 1, each forecast's origin (``origin_timestamps``, ``[windows]``: the last
         observation it sees). Timestamps are ISO-8601 strings or numbers from ``data.time_column``,
-        or positions in the series without one.
+        or positions in the series without one. With prediction intervals: ``intervals`` (model
+        -> how they were calibrated and, per level, their coverage, mean width and Winkler score
+        on the test split, the coverage a calibrated interval would show, and the coverage per
+        step), ``statistical_intervals`` (the same for each statistical model's own intervals)
+        and the final model's bands in ``test_predictions["intervals"]``.
     """
+    if intervals is None:
+        intervals = calibrate_intervals(models, data, config)
     x_test, y_test = data.test.arrays()
     actual = data.scaler.inverse_transform_target(y_test)
     horizon = int(actual.shape[1])
@@ -92,7 +170,8 @@ def evaluate_on_test(
     baseline_forecasts = baselines.forecast_all(
         series, data.test.origins, horizon, train_end=train_end, season_length=season
     )
-    stats = _statistical(data, config, data.test.origins, horizon, validation_end)
+    levels = config.evaluation.interval_levels
+    stats = _statistical(data, config, data.test.origins, horizon, validation_end, levels)
     # Every competitor of the model, with its forecasts and errors; computed once.
     forecasts = {**baseline_forecasts, **(stats.forecasts if stats else {})}
     others = {name: baselines.errors(p, actual, scale) for name, p in forecasts.items()}
@@ -102,6 +181,24 @@ def evaluate_on_test(
     everyone = {**others, final: model_errors[final]}
     times = data.times
     origins = data.test.origins
+    bands = {name: ci.bands(predictions[name]) for name, ci in intervals.items()}
+    interval_reports = {
+        name: {
+            **{k: v for k, v in ci.to_dict().items() if k != "levels"},
+            "levels": interval_report(
+                {
+                    lv: (
+                        bands[name][f"lower_{level_name(lv)}"],
+                        bands[name][f"upper_{level_name(lv)}"],
+                    )
+                    for lv in ci.levels
+                },
+                actual,
+                ci.calibration_windows,
+            ),
+        }
+        for name, ci in intervals.items()
+    }
     return {
         "units": f"original units of {data.target_name!r}",
         "test_windows": len(actual),
@@ -125,6 +222,16 @@ def evaluate_on_test(
             "actual": actual.tolist(),
             **{name: p.tolist() for name, p in predictions.items()},
             **{name: forecasts[name].tolist() for name in {best_baseline, best_other}},
+            **(
+                {"intervals": {k: v.tolist() for k, v in bands[final].items()}}
+                if final in bands
+                else {}
+            ),
+        },
+        "intervals": interval_reports,
+        "statistical_intervals": {
+            name: interval_report(model_bands, actual, None)
+            for name, model_bands in (stats.intervals if stats else {}).items()
         },
         "time_axis": {
             "name": times.name,
@@ -245,4 +352,46 @@ def verdict(test: dict[str, Any]) -> str:
         + f" Beaten by: {names}.{per_step} Do not deploy this model as it is: use the "
         f"{LABELS[best]} forecast, or try data.target_transform, another window_size, more trials "
         "or --retrain_epochs."
+    )
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.1f}%"
+
+
+def interval_verdict(test: dict[str, Any]) -> str:
+    """The final model's prediction intervals on the test split in a few sentences: per level the
+    coverage (and the range a calibrated interval shows), the mean width and the Winkler score
+    next to the best statistical model's, and a warning for each level whose coverage falls
+    outside that range. Empty without intervals."""
+    final = test["final_model"]
+    report = (test.get("intervals") or {}).get(final)
+    if not report or not report["levels"]:
+        return ""
+    parts = []
+    warnings = []
+    others = test.get("statistical_intervals") or {}
+    for name, level in report["levels"].items():
+        lo, hi = level["calibrated_range"]
+        rivals = {m: r[name]["winkler"] for m, r in others.items() if name in r}
+        rival = min(rivals, key=rivals.get) if rivals else None
+        parts.append(
+            f"{level['level']:g}%: coverage {_percent(level['coverage'])} "
+            f"(calibrated: {_percent(lo)}-{_percent(hi)}), mean width {level['mean_width']:.4g}, "
+            f"Winkler score {level['winkler']:.4g}"
+            + (f" ({LABELS[rival]}'s own: {rivals[rival]:.4g})" if rival else "")
+        )
+        if not level["calibrated"]:
+            side = "too narrow" if level["coverage"] < lo else "wider than needed"
+            warnings.append(
+                f"The {level['level']:g}% interval covered {_percent(level['coverage'])} of the "
+                f"test values, outside the {_percent(lo)}-{_percent(hi)} a calibrated interval "
+                f"shows with these window counts: its bands are {side} for the test period."
+            )
+    how = (
+        f"split conformal on {report['calibration_windows']} validation windows, {report['scale']}"
+    )
+    return " ".join(
+        [f"Prediction intervals of the {LABELS[final]} ({how}): " + "; ".join(parts) + "."]
+        + warnings
     )

@@ -80,6 +80,7 @@ def draw_test_predictions(
     model_label: str = "model",
     baseline: tuple[str, Any] | None = None,
     best_label: str | None = None,
+    bands: Mapping[str, Any] | None = None,
 ) -> Any:
     """The figure of :func:`plot_test_predictions`: two panels sharing the time axis.
 
@@ -94,6 +95,8 @@ def draw_test_predictions(
         frequency: The dates' frequency (``"monthly"`` ...), which sets the date ticks.
         baseline: ``(label, forecasts)`` of a baseline or statistical model to draw too.
         best_label: The forecaster with the lowest test MSE, named in the title.
+        bands: The model's prediction intervals, ``lower_<level>`` / ``upper_<level>`` ->
+            the same shape as ``predicted``, drawn as shaded bands (the widest palest).
 
     Returns:
         The matplotlib ``Figure``.
@@ -114,6 +117,25 @@ def draw_test_predictions(
         raise ValueError(f"times must have one value per forecast ({len(y)}), got {len(x)}")
     fig = figure(10.0, 6.0)
     top = fig.add_subplot(2, 1, 1)
+    levels = sorted(
+        {name.split("_", 1)[1] for name in (bands or {})},
+        key=lambda name: -float(name.replace("_", ".")),
+    )
+    for i, name in enumerate(levels):
+        lower = np.asarray(bands[f"lower_{name}"], dtype=np.float64)
+        upper = np.asarray(bands[f"upper_{name}"], dtype=np.float64)
+        if lower.ndim == 2:
+            lower, upper = lower[:, 0], upper[:, 0]
+        inside = float(np.mean((y >= lower) & (y <= upper)))
+        top.fill_between(
+            x,
+            lower,
+            upper,
+            color="tab:orange",
+            alpha=0.15 + 0.15 * i,
+            linewidth=0,
+            label=f"{name.replace('_', '.')}% interval (covers {100 * inside:.0f}%)",
+        )
     top.plot(x, y, color="black", linewidth=1.0, label="actual")
     if baseline is not None:
         b = np.asarray(baseline[1], dtype=np.float64)
@@ -230,6 +252,7 @@ def write_forecast_plots(
             model_label=final.replace("_", " "),
             baseline=(LABELS[best], test["test_predictions"][best]),
             best_label=LABELS.get(test.get("best_forecaster", ""), None),
+            bands=test["test_predictions"].get("intervals"),
             **time_options,
         ),
         written,

@@ -159,7 +159,56 @@ def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list
         ]
         lines += ["Test MSE per step ahead (rolling origin over the test split):", ""]
         lines += [markdown_table(header, per_step), ""]
-    return lines
+    return lines + format_intervals(evaluation)
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.1f}%"
+
+
+def format_intervals(evaluation: dict[str, Any]) -> list[str]:
+    """The prediction intervals on the test split, per level: the models' and each statistical
+    model's own coverage, calibrated range, mean width and Winkler score, as markdown lines."""
+    test = evaluation["test"]
+    reports = test.get("intervals") or {}
+    if not reports:
+        return []
+    lines = ["## Prediction intervals on the test split", ""]
+    if evaluation.get("intervals"):
+        lines += [evaluation["intervals"], ""]
+    rows = []
+    everyone = {
+        **{name: r["levels"] for name, r in reports.items()},
+        **(test.get("statistical_intervals") or {}),
+    }
+    for name, levels in everyone.items():
+        for level in levels.values():
+            lo, hi = level["calibrated_range"]
+            rows.append(
+                [
+                    LABELS[name],
+                    f"{level['level']:g}%",
+                    _percent(level["coverage"]),
+                    f"{_percent(lo)}-{_percent(hi)}",
+                    level["mean_width"],
+                    level["winkler"],
+                ]
+            )
+    header = ["forecast", "level", "coverage", "calibrated range", "mean width", "Winkler score"]
+    final = reports.get(test["final_model"]) or next(iter(reports.values()))
+    lines += [
+        markdown_table(header, rows),
+        "",
+        f"The LSTM's intervals: {final['method']}, {final['scale']} bands, from "
+        f"{final['calibration_windows']} validation windows. The statistical models' are their "
+        'own (statsforecast\'s `level=`). "calibrated range": where the coverage of a perfectly '
+        "calibrated interval falls 95% of the time with these numbers of windows. The Winkler "
+        "score is the width plus 2/alpha times any miss; lower is better.",
+        "",
+    ]
+    for reason in (final.get("dropped") or {}).values():
+        lines += [f"- Left out: {reason}."]
+    return lines + ([""] if final.get("dropped") else [])
 
 
 def format_selection(selection: dict[str, Any], objective: str) -> list[str]:

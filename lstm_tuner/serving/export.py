@@ -2,8 +2,10 @@
 
 The exported ``serving_default`` signature takes a float32 window ``[batch, window_size, num_features]``
 in the series' original units, scales it with the training statistics, runs the model and returns
-``{"prediction": [batch, horizon]}`` in the target's original units. TF Serving loads the directory as a
-model version (mount it as ``/models/<name>/1``).
+``{"prediction": [batch, horizon]}`` in the target's original units, and, when the model has calibrated
+prediction intervals (:mod:`lstm_tuner.timeseries.intervals`), ``lower_<level>`` and ``upper_<level>``
+``[batch, horizon]`` computed from ``prediction`` in the same graph. TF Serving loads the directory
+as a model version (mount it as ``/models/<name>/1``).
 
 Both exports of a run are made here: the best trial's (``export/best_trial/``) and the retrained
 model's (``export/final/``), each by :func:`export_trained`.
@@ -25,6 +27,7 @@ import tensorflow as tf
 
 from lstm_tuner.files import write_json_atomic
 from lstm_tuner.lstm.model import season_of_model, target_transform_of
+from lstm_tuner.timeseries.intervals import ConformalIntervals, band_names
 from lstm_tuner.timeseries.series import SeriesData
 from lstm_tuner.version import __version__
 
@@ -54,6 +57,7 @@ def export_model(
     target_mean: float,
     target_scale: float,
     metadata: Mapping[str, Any],
+    intervals: ConformalIntervals | None = None,
 ) -> str:
     """Exports ``model`` as a SavedModel with scaling inside the serving graph.
 
@@ -63,6 +67,8 @@ def export_model(
         input_mean / input_scale: Per-feature statistics ``[features]``: ``scaled = (x - mean) / scale``.
         target_mean / target_scale: The target's statistics: ``y = scaled * scale + mean``.
         metadata: Written to ``metadata.json`` in the export directory (package versions are added).
+        intervals: Calibrated in the target's original units; the signature then also returns
+            each level's bounds, and ``metadata.json`` records them under ``intervals``.
 
     Returns:
         The export directory.
@@ -77,9 +83,23 @@ def export_model(
     archive = keras.export.ExportArchive()
     archive.track(model)
 
+    bands = []  # (lower name, upper name, offsets [horizon])
+    if intervals is not None:
+        bands = [
+            (*band_names(level), tf.constant(intervals.offsets[level].astype(np.float32)))
+            for level in intervals.levels
+        ]
+    relative = intervals is not None and intervals.scale == "relative"
+
     def serve(window: tf.Tensor) -> dict[str, tf.Tensor]:
         scaled = model((window - mean) / scale, training=False)
-        return {"prediction": scaled * t_scale + t_mean}
+        prediction = scaled * t_scale + t_mean
+        out = {"prediction": prediction}
+        for lower, upper, offsets in bands:
+            width = offsets * tf.abs(prediction) if relative else offsets
+            out[lower] = prediction - width
+            out[upper] = prediction + width
+        return out
 
     archive.add_endpoint(
         name="serving_default",
@@ -114,8 +134,16 @@ def export_model(
                 "input": {
                     "window": f"float32 [batch, {window_size}, {num_features}], original units"
                 },
-                "output": {"prediction": "float32 [batch, horizon], original units"},
+                "output": {
+                    "prediction": "float32 [batch, horizon], original units",
+                    **{
+                        name: "float32 [batch, horizon], original units"
+                        for lower, upper, _ in bands
+                        for name in (lower, upper)
+                    },
+                },
             },
+            **({"intervals": intervals.to_dict()} if intervals is not None else {}),
             "versions": package_versions(),
             "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
                 timespec="seconds"
@@ -148,6 +176,7 @@ def export_trained(
     metadata: dict[str, Any],
     *,
     run_config: Mapping[str, Any],
+    intervals: ConformalIntervals | None = None,
 ) -> str:
     """Exports a model trained on the scaled series so that it serves in original units.
 
@@ -157,6 +186,7 @@ def export_trained(
         data: The series, for its scaler, columns and source.
         metadata: What the export says about the model (source, hyperparameters, ...).
         run_config: The run's configuration as a dict (``config_to_dict``), written with it.
+        intervals: The model's prediction intervals, calibrated in original units.
     """
     scaler = data.scaler
     return export_model(
@@ -177,4 +207,5 @@ def export_trained(
             "data_source": data.source,
             "config": run_config,
         },
+        intervals=intervals,
     )

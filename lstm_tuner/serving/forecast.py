@@ -7,7 +7,11 @@ one-step-ahead forecast of every row that has a full window before it, next to t
 Times are carried over: forecast rows get the time column's values continued at the frequency the
 file was read at, by calendar offsets for months, quarters and years
 (:meth:`lstm_tuner.timeseries.time_index.TimeIndex.continued`); with a horizon > 1 each row also
-names its origin, the last row the forecast sees.
+names its origin, the last row the forecast sees. An export with prediction intervals adds
+``<target>_lower_<level>`` and ``<target>_upper_<level>`` columns; an export made before intervals
+existed serves its point forecasts as before.
+
+In Python, :func:`load_export` gives the same forecasts, bands included, as arrays.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import numpy as np
 
 from lstm_tuner.errors import DataError
 from lstm_tuner.timeseries.csv_file import read_series
+from lstm_tuner.timeseries.intervals import band_names
 
 METADATA_FILENAME = "metadata.json"  # as lstm_tuner.serving.export writes it
 _EXPORTS_OF_A_RUN = ("final", "best_trial")  # the retrained model first
@@ -51,6 +56,59 @@ def read_metadata(export_dir: str) -> dict[str, Any]:
         return json.load(f)
 
 
+class ExportedModel:
+    """An export loaded for forecasting in Python: :meth:`predict` runs ``serving_default``.
+
+    Attributes:
+        path: The export directory.
+        metadata: Its ``metadata.json``.
+        intervals: How its prediction intervals were calibrated (levels, method, scale,
+            calibration windows, offsets), or ``None`` for an export without them.
+        outputs: The signature's output names: ``prediction`` first, then each level's
+            ``lower_<level>`` and ``upper_<level>``.
+    """
+
+    def __init__(self, path: str) -> None:
+        import tensorflow as tf
+
+        self.path = find_export(path)
+        self.metadata = read_metadata(self.path)
+        self.intervals = self.metadata.get("intervals")
+        self._serve = tf.saved_model.load(self.path).signatures["serving_default"]
+        levels = (self.intervals or {}).get("levels", [])
+        names = [name for level in levels for name in band_names(level)]
+        self.outputs = ["prediction"] + [n for n in names if n in self._serve.structured_outputs]
+
+    def predict(self, windows: Any, batch_size: int = 1024) -> dict[str, np.ndarray]:
+        """Forecasts and bands for windows ``[batch, window_size, features]`` in original units.
+
+        Returns:
+            Output name -> ``[batch, horizon]``, original units.
+        """
+        import tensorflow as tf
+
+        windows = np.asarray(windows, dtype=np.float32)
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in self.outputs}
+        for i in range(0, len(windows), batch_size):
+            out = self._serve(window=tf.constant(windows[i : i + batch_size]))
+            for name in self.outputs:
+                parts[name].append(out[name].numpy())
+        horizon = int(self.metadata["horizon"])
+        return {
+            name: np.concatenate(p) if p else np.zeros((0, horizon), np.float32)
+            for name, p in parts.items()
+        }
+
+
+def load_export(path: str) -> ExportedModel:
+    """The export at ``path`` (an export directory or a run directory), ready to forecast.
+
+    Raises:
+        DataError: no export is there.
+    """
+    return ExportedModel(path)
+
+
 def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> str:
     """The forecasts of the model at ``model_path`` for the series in ``csv_path``, as CSV text.
 
@@ -64,8 +122,9 @@ def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> s
         CSV text: ``kind`` (``forecast`` or ``backtest``), the time column (or ``row``: the row's
         position) holding each forecast's target time (empty after irregular timestamps, which
         have no next value), for a horizon > 1 ``origin`` (the time of the last row the forecast
-        sees), ``step`` (1..h ahead of the last row; 1 for a backtest row), the target's forecast
-        and, for backtest rows, the actual value.
+        sees), ``step`` (1..h ahead of the last row; 1 for a backtest row), the target's forecast,
+        with prediction intervals each level's bounds (``<target>_lower_80``,
+        ``<target>_upper_80``, ...), and, for backtest rows, the actual value.
 
     Raises:
         DataError: bad columns, values or too few rows, in one line naming the file.
@@ -91,16 +150,8 @@ def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> s
         raise DataError(
             f"{csv_path}: has {len(values)} rows, fewer than the model's window_size = {window}"
         )
-    import tensorflow as tf
-
-    serve = tf.saved_model.load(export_dir).signatures["serving_default"]
-
-    def predict(windows: np.ndarray) -> np.ndarray:
-        out = [
-            serve(window=tf.constant(windows[i : i + 1024]))["prediction"].numpy()
-            for i in range(0, len(windows), 1024)
-        ]
-        return np.concatenate(out) if out else np.zeros((0, horizon))
+    exported = ExportedModel(export_dir)
+    bounds = exported.outputs[1:]  # lower_80, upper_80, ...
 
     # The file's own cells name its rows (a user joins on them); positions without a time column.
     row_times = series.times or [str(label) for label in times.labels(np.arange(len(values)))]
@@ -109,26 +160,25 @@ def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> s
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(
         ["kind", time_column or "row", *(["origin"] if with_origin else []), "step"]
-        + [f"{target}_forecast", target]
+        + [f"{target}_forecast", *(f"{target}_{name}" for name in bounds), target]
     )
     if backtest and len(values) > window:
         x = np.lib.stride_tricks.sliding_window_view(values[:-1], window, axis=0)
-        predicted = predict(np.ascontiguousarray(x.transpose(0, 2, 1), dtype=np.float32))
-        for t, value in zip(range(window, len(values)), predicted[:, 0], strict=True):
+        out = exported.predict(np.ascontiguousarray(x.transpose(0, 2, 1)))
+        for i, t in enumerate(range(window, len(values))):
             origin = [row_times[t - 1]] if with_origin else []
             writer.writerow(
-                [
-                    "backtest",
-                    row_times[t],
-                    *origin,
-                    1,
-                    repr(float(value)),
-                    repr(float(values[t, 0])),
-                ]
+                ["backtest", row_times[t], *origin, 1]
+                + [repr(float(out[name][i, 0])) for name in exported.outputs]
+                + [repr(float(values[t, 0]))]
             )
-    last = predict(values[-window:][None].astype(np.float32))[0]
+    last = exported.predict(values[-window:][None])
     origin = [row_times[-1]] if with_origin else []
     future = ["" if when is None else str(when) for when in times.continued(horizon)]
-    for k, (when, value) in enumerate(zip(future, last, strict=True), start=1):
-        writer.writerow(["forecast", when, *origin, k, repr(float(value)), ""])
+    for k, when in enumerate(future):
+        writer.writerow(
+            ["forecast", when, *origin, k + 1]
+            + [repr(float(last[name][0, k])) for name in exported.outputs]
+            + [""]
+        )
     return buf.getvalue()

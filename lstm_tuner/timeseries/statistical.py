@@ -67,6 +67,9 @@ class StatisticalForecasts:
         notes: Model name -> why its season differs from the series' (too long for the model).
         not_fitted: Model name -> the reason it has no forecasts.
         fit_range: ``(lo, end)``: the points ``y[lo:end]`` the models were fitted on.
+        intervals: Model name -> level -> ``(lower, upper)``, each ``[windows, horizon]``: the
+            model's own prediction intervals (statsforecast's ``level=``), when levels were asked
+            for; Comb has none.
     """
 
     forecasts: dict[str, np.ndarray]
@@ -75,6 +78,9 @@ class StatisticalForecasts:
     notes: dict[str, str]
     not_fitted: dict[str, str]
     fit_range: tuple[int, int]
+    intervals: dict[str, dict[float, tuple[np.ndarray, np.ndarray]]] = dataclasses.field(
+        default_factory=dict
+    )
 
 
 def _season_for(
@@ -152,6 +158,7 @@ def forecast_statistical(
     season_length: int | None,
     history: int = DEFAULT_HISTORY,
     models: Sequence[str] = MODELS,
+    levels: Sequence[float] = (),
 ) -> StatisticalForecasts:
     """Each model's ``horizon``-step forecasts from every origin, with parameters fitted once.
 
@@ -163,6 +170,7 @@ def forecast_statistical(
         season_length: The series' season (``None`` or 1: none).
         history: How many points before ``fit_end`` the models are fitted on.
         models: Which of :data:`MODELS` to fit.
+        levels: The prediction intervals' levels (percent) each model also gives.
 
     Returns:
         The forecasts, the fitted models, and the reasons of those that could not be fitted.
@@ -177,6 +185,9 @@ def forecast_statistical(
     seasons: dict[str, int | None] = {}
     notes: dict[str, str] = {}
     not_fitted: dict[str, str] = {}
+    intervals: dict[str, dict[float, tuple[np.ndarray, np.ndarray]]] = {}
+    # statsforecast names a bound f"lo-{level}": 80 gives "lo-80", 80.0 "lo-80.0".
+    levels = [int(v) if float(v).is_integer() else float(v) for v in levels]
     # The models that share a season limit (ETS and ARIMA) share one detection.
     detect = functools.cache(lambda limit: detect_season(series[lo:fit_end], max_lag=limit))
     for name in models:
@@ -192,13 +203,18 @@ def forecast_statistical(
                 starts = np.full(len(origins), lo)
                 if name == "auto_arima":
                     starts = np.maximum(lo, origins - arima_window(season, history))
-                predicted = np.array(
-                    [
-                        model.forward(series[s:t], horizon)["mean"]
-                        for s, t in zip(starts, origins, strict=True)
-                    ],
-                    dtype=np.float64,
-                ).reshape(len(origins), horizon)
+                outputs = [
+                    model.forward(series[s:t], horizon, **({"level": levels} if levels else {}))
+                    for s, t in zip(starts, origins, strict=True)
+                ]
+                predicted = _stack(outputs, "mean", horizon)
+                bands = {
+                    float(level): (
+                        _stack(outputs, f"lo-{level}", horizon),
+                        _stack(outputs, f"hi-{level}", horizon),
+                    )
+                    for level in levels
+                }
                 description = _describe(name, model)
         except Exception as e:  # noqa: BLE001 - any library failure is reported, never a crash
             not_fitted[name] = _one_line(e)
@@ -208,10 +224,21 @@ def forecast_statistical(
             continue
         forecasts[name] = predicted
         described[name] = description
+        if all(np.all(np.isfinite(band)) for pair in bands.values() for band in pair):
+            intervals[name] = bands
     if forecasts:
         forecasts[COMB] = np.mean([forecasts[name] for name in MODELS if name in forecasts], axis=0)
         described[COMB] = "mean of " + ", ".join(
             LABELS[name] for name in MODELS if name in described
         )
         seasons[COMB] = None
-    return StatisticalForecasts(forecasts, described, seasons, notes, not_fitted, (lo, fit_end))
+    return StatisticalForecasts(
+        forecasts, described, seasons, notes, not_fitted, (lo, fit_end), intervals
+    )
+
+
+def _stack(outputs: list[dict], key: str, horizon: int) -> np.ndarray:
+    """One output of every ``forward`` call, ``[origins, horizon]``."""
+    return np.array([np.asarray(out[key]) for out in outputs], dtype=np.float64).reshape(
+        len(outputs), horizon
+    )

@@ -121,6 +121,7 @@ def run_one(
     best = study_lib.best_trials(tuner.study, 1)[0]
 
     def scored(trial: Any) -> tuple[dict[str, Any], float]:
+        """The trial retrained and scored; ``model`` is the retrained model."""
         hp = HyperParameters.from_trial(trial)
         begin = time.perf_counter()
         model, info = retrain(
@@ -133,7 +134,7 @@ def run_one(
         test = evaluate_on_test(
             {"best_trial": tuner.load_model(trial), "retrained": model}, data, config
         )
-        return {"test": test, "retraining": info}, time.perf_counter() - begin
+        return {"test": test, "retraining": info, "model": model}, time.perf_counter() - begin
 
     single, retrain_s = scored(best)
     begin = time.perf_counter()
@@ -143,6 +144,7 @@ def run_one(
     reevaluate_s = time.perf_counter() - begin
     reevaluated = single if chosen.trial.number == best.number else scored(chosen.trial)[0]
     test = single["test"]
+    intervals = interval_runs(single["model"], data, config.evaluation.interval_levels)
     return {
         "transform": transform,
         "seed": seed,
@@ -161,12 +163,80 @@ def run_one(
         "statistical_models": {n: i["model"] for n, i in test["statistical_models"].items()},
         "not_fitted": test["not_fitted"],
         "best_forecaster": test["best_forecaster"],
+        "intervals": intervals,
+        "best_trial_intervals": _levels(test["intervals"].get("best_trial")),
+        "statistical_intervals": test["statistical_intervals"],
         "reevaluated_trial": chosen.trial.number,
         "reevaluated_test_mse": reevaluated["test"]["models"]["retrained"]["mse"],
         "search_s": search_s,
         "retrain_s": retrain_s,
         "reevaluate_s": reevaluate_s,
     }
+
+
+def _levels(report: dict[str, Any] | None) -> dict[str, Any]:
+    return {} if report is None else report["levels"]
+
+
+def interval_runs(model: Any, data: Any, levels: Sequence[float]) -> dict[str, Any]:
+    """The retrained model's split conformal intervals on the test split, calibrated on the
+    validation split, with each scale (additive and relative) from the same predictions."""
+    from lstm_tuner.job.verdict import interval_report
+    from lstm_tuner.timeseries.intervals import SCALES, ConformalIntervals, band_names
+
+    unscale = data.scaler.inverse_transform_target
+    x_val, y_val = data.validation.arrays()
+    x_test, y_test = data.test.arrays()
+    val_predicted = unscale(model.predict(x_val, verbose=0))
+    test_predicted, actual = unscale(model.predict(x_test, verbose=0)), unscale(y_test)
+    out: dict[str, Any] = {"calibration_windows": len(y_val)}
+    for scale in SCALES:
+        ci = ConformalIntervals.calibrate(val_predicted, unscale(y_val), levels, scale)
+        bands = ci.bands(test_predicted)
+        out[scale] = interval_report(
+            {lv: tuple(bands[name] for name in band_names(lv)) for lv in ci.levels},
+            actual,
+            ci.calibration_windows,
+        )
+    return out
+
+
+def interval_figures(summary: Sequence[dict[str, Any]], transform: str) -> dict[str, Any]:
+    """The intervals issue's figures over the series run with ``transform`` (first seed), per scale
+    and level: the median |coverage - level| over series with at least 200 test windows, the
+    series whose coverage lies inside a calibrated interval's 95% range, and the series where the
+    Winkler score is no worse than the best statistical model's own intervals'."""
+    import statistics
+
+    rows = [r for r in summary if r["transform"] == transform and r.get("intervals")]
+    out: dict[str, Any] = {"transform": transform, "series": len(rows), "scales": {}}
+    for scale in ("additive", "relative"):
+        per_level = {}
+        for level in ("80", "95"):
+            cells = [
+                (r, r["intervals"][scale][level]) for r in rows if level in r["intervals"][scale]
+            ]
+            long = [
+                abs(c["coverage"] - c["level"] / 100) for r, c in cells if r["test_windows"] >= 200
+            ]
+            rivals = [
+                (
+                    c["winkler"],
+                    min(s[level]["winkler"] for s in r["statistical_intervals"].values()),
+                )
+                for r, c in cells
+                if any(level in s for s in r["statistical_intervals"].values())
+            ]
+            per_level[level] = {
+                "series_200_plus": len(long),
+                "median_gap_200_plus": statistics.median(long) if long else None,
+                "inside_calibrated_range": sum(c["calibrated"] for _, c in cells),
+                "series": len(cells),
+                "winkler_no_worse_than_best_statistical": sum(w <= best for w, best in rivals),
+                "series_with_statistical": len(rivals),
+            }
+        out["scales"][scale] = per_level
+    return out
 
 
 def bench_forecast(
@@ -241,6 +311,9 @@ def bench_forecast(
         "verdict_figures": [
             verdict_figures(summary, transform) for transform in settings["forecast_transforms"]
         ],
+        "interval_figures": [
+            interval_figures(summary, transform) for transform in settings["forecast_transforms"]
+        ],
     }
 
 
@@ -308,6 +381,10 @@ def summarize(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 ),
                 "season_length": rows[0]["season_length"],
                 "window_size": rows[0]["window_size"],
+                "test_windows": rows[0]["test_windows"],
+                # Intervals of the first seed's retrained model, and the statistical models' own.
+                "intervals": rows[0].get("intervals"),
+                "statistical_intervals": rows[0].get("statistical_intervals", {}),
                 "median_wall_s": statistics.median(
                     r["search_s"] + r["retrain_s"] + r["reevaluate_s"] for r in rows
                 ),

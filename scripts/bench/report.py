@@ -5,6 +5,68 @@ from __future__ import annotations
 from typing import Any
 
 
+def _pct(share: float | None) -> str:
+    return "-" if share is None else f"{100 * share:.1f}"
+
+
+def _interval_lines(f: dict) -> list[str]:
+    """The retrained model's intervals on the test split per series, each scale, and the best
+    statistical model's own; then the issue's figures."""
+    rows = [r for r in f["summary"] if r.get("intervals")]
+    if not rows:
+        return []
+    lines = [
+        "Prediction intervals of the retrained model (first seed), calibrated on validation: test "
+        "coverage in % (* outside the 95% range of a calibrated interval), and Winkler score "
+        "against the best statistical model's own intervals",
+        "",
+        "| series | transform | calibration / test windows | 80% additive | 95% additive | "
+        "80% relative | 95% relative | Winkler 80% additive / best statistical | Winkler 95% "
+        "additive / best statistical |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        iv = row["intervals"]
+        cells = []
+        for scale in ("additive", "relative"):
+            for level in ("80", "95"):
+                c = iv[scale].get(level)
+                cells.append(
+                    "-" if c is None else _pct(c["coverage"]) + ("" if c["calibrated"] else "*")
+                )
+        winkler = []
+        for level in ("80", "95"):
+            own = iv["additive"].get(level)
+            stats = {
+                n: s[level]["winkler"]
+                for n, s in row["statistical_intervals"].items()
+                if level in s
+            }
+            best = min(stats, key=stats.get) if stats else None
+            winkler.append(
+                f"{_fmt(own['winkler']) if own else '-'} / "
+                + (f"{_fmt(stats[best])} ({best})" if best else "-")
+            )
+        lines.append(
+            f"| {row['series']} | {row['transform']} | {iv['calibration_windows']} / "
+            f"{row['test_windows']} | " + " | ".join(cells) + " | " + " | ".join(winkler) + " |"
+        )
+    lines.append("")
+    for fig in f.get("interval_figures", []):
+        for scale, levels in fig["scales"].items():
+            for level, v in levels.items():
+                lines.append(
+                    f"Intervals ({fig['transform']}, {scale}, {level}%): median |coverage - "
+                    f"level| {_pct(v['median_gap_200_plus'])} points over the "
+                    f"{v['series_200_plus']} series with 200+ test windows; inside the "
+                    f"calibrated range on {v['inside_calibrated_range']} of {v['series']}; "
+                    f"Winkler no worse than the best statistical model on "
+                    f"{v['winkler_no_worse_than_best_statistical']} of "
+                    f"{v['series_with_statistical']}."
+                )
+    return lines + [""]
+
+
 def _statistical_cells(mse: dict[str, float]) -> str:
     """AutoETS, AutoARIMA, AutoTheta and Comb's test MSE as table cells."""
     return " | ".join(
@@ -136,6 +198,7 @@ def markdown(results: dict[str, Any]) -> str:
                     f"test MSE {_fmt(v['geomean_lstm_over_comb'])}."
                 )
         lines.append("")
+        lines += _interval_lines(f)
     st = results.get("statistical")
     if st and st["series"]:
         lines += [
