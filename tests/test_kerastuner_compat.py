@@ -2089,6 +2089,261 @@ def test_hyperparameters_int_log_sampling_with_step(module_name, tmp_path):
 
 
 # =====================================================================================================
+# The rest of the public surface: hooks, reload, list objectives, max_model_size, compile overrides
+# =====================================================================================================
+
+
+def _regression_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = _rng(seed)
+    x = rng.normal(size=(n, 6)).astype("float32")
+    return x, (x @ np.arange(1, 7, dtype="float32"))[:, None] / 10
+
+
+def test_hooks_reload_list_objective_and_trial_dirs(module_name, tmp_path):
+    keras_tuner = import_as(module_name)
+    x, y = _regression_data(64, seed=0)
+    xv, yv = _regression_data(32, seed=1)
+
+    def build_model(hp):
+        model = keras.Sequential(
+            [keras.Input((6,)), layers.Dense(hp.Int("units", 4, 8, step=4)), layers.Dense(1)]
+        )
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+        return model
+
+    events = []  # test instrumentation
+
+    class MyTuner(keras_tuner.RandomSearch):
+        def on_search_begin(self):
+            events.append("search_begin")
+            super().on_search_begin()
+
+        def on_trial_begin(self, trial):
+            events.append("trial_begin")
+            super().on_trial_begin(trial)
+
+        def on_epoch_begin(self, trial, model, epoch, logs=None):
+            events.append("epoch_begin")
+
+        def on_batch_begin(self, trial, model, batch, logs):
+            events.append("batch_begin")
+
+        def on_batch_end(self, trial, model, batch, logs=None):
+            events.append("batch_end")
+
+        def on_epoch_end(self, trial, model, epoch, logs=None):
+            events.append("epoch_end")
+            super().on_epoch_end(trial, model, epoch, logs=logs)
+
+        def on_trial_end(self, trial):
+            events.append("trial_end")
+            super().on_trial_end(trial)
+
+        def on_search_end(self):
+            events.append("search_end")
+            super().on_search_end()
+
+    tuner = MyTuner(
+        build_model,
+        objective=["val_loss", keras_tuner.Objective("val_mae", direction="min")],
+        max_trials=2,
+        seed=3,
+        directory=tmp_path,
+        project_name="surface",
+    )
+    tuner.search(x, y, epochs=2, batch_size=32, validation_data=(xv, yv), verbose=0)
+    epoch = ["epoch_begin", "batch_begin", "batch_end", "batch_begin", "batch_end", "epoch_end"]
+    one_trial = ["trial_begin", *epoch, *epoch, "trial_end"]
+    assert events == ["search_begin", *one_trial, *one_trial, "search_end"]
+    assert tuner.remaining_trials == 0
+
+    # the list objective: one value per trial, the sum of val_loss and val_mae at the best epoch
+    best = tuner.oracle.get_best_trials(1)[0]
+    model = tuner.get_best_models(1)[0]
+    val_loss, val_mae = model.evaluate(xv, yv, verbose=0)
+    assert best.score == pytest.approx(val_loss + val_mae, rel=1e-4)
+    if module_name == "lstm_tuner":  # each part is reported too
+        text = tuner.results_summary_text()
+        assert f"objective parts: val_loss = {val_loss:.4g}, val_mae = {val_mae:.4g}" in text
+
+    # a new tuner object on the finished project, reloaded: the same best values and model
+    again = keras_tuner.RandomSearch(
+        build_model,
+        objective=["val_loss", "val_mae"],
+        max_trials=2,
+        seed=3,
+        directory=tmp_path,
+        project_name="surface",
+    )
+    again.reload()
+    assert again.get_best_hyperparameters()[0].values == tuner.get_best_hyperparameters()[0].values
+    np.testing.assert_allclose(
+        again.get_best_models()[0].predict(xv, verbose=0), model.predict(xv, verbose=0), rtol=1e-5
+    )
+
+    # a trial's directory: a local folder user code writes into
+    trial_dir = tuner.get_trial_dir(best.trial_id)
+    assert os.path.isdir(trial_dir) and trial_dir.startswith(str(tmp_path))
+
+
+def test_a_subclass_state_survives_a_new_tuner_object(module_name, tmp_path):
+    keras_tuner = import_as(module_name)
+    x, y = _regression_data(32, seed=0)
+
+    def build_model(hp):
+        model = keras.Sequential([keras.Input((6,)), layers.Dense(hp.Int("units", 1, 4))])
+        model.compile(optimizer="adam", loss="mse")
+        return model
+
+    class Counting(keras_tuner.RandomSearch):
+        def __init__(self, *args, **kwargs):
+            self.ended = 0
+            super().__init__(*args, **kwargs)
+
+        def on_trial_end(self, trial):
+            self.ended += 1
+            super().on_trial_end(trial)
+
+        def get_state(self):
+            return {**super().get_state(), "ended": self.ended}
+
+        def set_state(self, state):
+            super().set_state(state)
+            self.ended = state["ended"]
+
+    kwargs = dict(objective="val_loss", max_trials=2, directory=tmp_path, project_name="state")
+    tuner = Counting(build_model, **kwargs)
+    tuner.search(x, y, epochs=1, validation_data=(x, y), verbose=0)
+    assert tuner.ended == 2
+    again = Counting(build_model, **kwargs)
+    again.reload()
+    assert again.ended == 2
+
+
+def test_max_model_size_fails_the_trial_before_fit(module_name, tmp_path):
+    keras_tuner = import_as(module_name)
+    x, y = _regression_data(32, seed=0)
+    fits = []  # test instrumentation
+
+    class SizedModel(keras_tuner.HyperModel):
+        def build(self, hp):
+            model = keras.Sequential(
+                [
+                    keras.Input((4, 6)),
+                    layers.LSTM(hp.Choice("units", [4, 512])),
+                    layers.Dense(1),
+                ]
+            )
+            model.compile(optimizer="adam", loss="mse")
+            return model
+
+        def fit(self, hp, model, *args, **kwargs):
+            fits.append(hp.get("units"))
+            return model.fit(*args, **kwargs)
+
+    tuner = keras_tuner.GridSearch(
+        SizedModel(),
+        objective="val_loss",
+        max_trials=2,
+        max_model_size=5000,
+        max_consecutive_failed_trials=2,
+        directory=tmp_path,
+        project_name="sized",
+    )
+    xs = np.repeat(x[:, None, :], 4, axis=1)
+    tuner.search(xs, y, epochs=1, validation_data=(xs, y), verbose=0)
+    assert fits == [4]  # the 512-unit LSTM never reached fit
+    assert _trial_states(tuner) == {"COMPLETED": 1, "FAILED": 1}
+    assert tuner.get_best_hyperparameters()[0].values == {"units": 4}
+
+
+def test_compile_overrides_get_a_fresh_optimizer_per_trial(module_name, tmp_path):
+    keras_tuner = import_as(module_name)
+    x, y = _regression_data(64, seed=0)
+    optimizers = []  # test instrumentation
+
+    def build_model(hp):
+        model = keras.Sequential(
+            [keras.Input((6,)), layers.Dense(hp.Int("units", 2, 8, step=2)), layers.Dense(1)]
+        )
+        model.compile(optimizer="sgd", loss="mae")  # overridden by the tuner's arguments
+        return model
+
+    class Recorded(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            optimizers.append((self.model.optimizer, int(self.model.optimizer.iterations)))
+
+    given = keras.optimizers.Adam(learning_rate=0.01)
+    tuner = keras_tuner.RandomSearch(
+        build_model,
+        objective="val_loss",
+        max_trials=2,
+        seed=0,
+        optimizer=given,
+        loss="mse",
+        metrics=["mae"],
+        directory=tmp_path,
+        project_name="compile",
+    )
+    tuner.search(x, y, epochs=1, validation_data=(x, y), callbacks=[Recorded()], verbose=0)
+    assert len(optimizers) == 2
+    assert all(opt is not given and steps == 0 for opt, steps in optimizers)
+    assert optimizers[0][0] is not optimizers[1][0]
+    assert float(optimizers[1][0].learning_rate) == pytest.approx(0.01)
+    assert "val_mae" in tuner.oracle.get_best_trials(1)[0].metrics.metrics
+
+
+def test_oracle_entries_conditional_scope_with_several_values_and_hypermodel_name(
+    module_name, tmp_path
+):
+    keras_tuner = import_as(module_name)
+    x, y = _regression_data(32, seed=0)
+    built = []  # test instrumentation
+
+    class NamedModel(keras_tuner.HyperModel):
+        def build(self, hp):
+            kind = hp.Choice("kind", ["small", "medium", "large"])
+            with hp.conditional_scope("kind", ["medium", "large"]):
+                if kind in ("medium", "large"):
+                    hp.Int("extra", 2, 4, step=2)
+            units = hp.Int("units", 2, 16, step=2)
+            built.append(dict(hp.values))
+            model = keras.Sequential([keras.Input((6,)), layers.Dense(units), layers.Dense(1)])
+            model.compile(optimizer="adam", loss="mse")
+            return model
+
+    hypermodel = NamedModel(name="named", tunable=True)
+    assert (hypermodel.name, hypermodel.tunable) == ("named", True)
+    hp = keras_tuner.HyperParameters()
+    hp.Choice("kind", ["small", "medium", "large"])
+    hp.Fixed("units", 6)
+    oracle = keras_tuner.oracles.RandomSearchOracle(
+        objective=keras_tuner.Objective("val_loss", "min"),
+        max_trials=4,
+        seed=2,
+        hyperparameters=hp,
+        tune_new_entries=False,
+        allow_new_entries=True,
+    )
+    tuner = keras_tuner.Tuner(
+        oracle=oracle, hypermodel=hypermodel, directory=tmp_path, project_name="entries"
+    )
+    tuner.search(x, y, epochs=1, validation_data=(x, y), verbose=0)
+    trials = tuner.oracle.get_best_trials(4)
+    assert len(trials) == 4
+    # both branches of the scope were tried (fixed seed)
+    assert {t.hyperparameters.values["kind"] == "small" for t in trials} == {True, False}
+    for trial in trials:
+        values = trial.hyperparameters.values
+        assert values["units"] == 6  # fixed by the oracle's hyperparameters
+        # a new entry that is not tuned takes its default, and only when its parent is active
+        if values["kind"] in ("medium", "large"):
+            assert values["extra"] == 2
+        else:
+            assert "extra" not in values
+
+
+# =====================================================================================================
 # Differential: the same user code on both libraries, compared by what the user sees
 # =====================================================================================================
 
@@ -2163,6 +2418,13 @@ def _observe(module: str, directory) -> dict:
     )
     record(
         "best_model_output_shape", lambda: tuner.get_best_models()[0].predict(xv, verbose=0).shape
+    )
+    record("remaining_trials", lambda: tuner.remaining_trials)
+    record("get_state_type", lambda: type(tuner.get_state()).__name__)
+    record("save_then_reload", lambda: (tuner.save(), tuner.reload()))
+    record(
+        "trial_dir_is_a_directory",
+        lambda: os.path.isdir(tuner.get_trial_dir(tuner.oracle.get_best_trials(1)[0].trial_id)),
     )
     return seen
 

@@ -42,6 +42,8 @@ from lstm_tuner.storage import artifacts
 from lstm_tuner.storage import study as study_lib
 
 _WAIT_FOR_OTHER_WORKERS_S = 2.0
+#: The study user attribute holding a tuner subclass's own state (``get_state``).
+TUNER_STATE_ATTR = "tuner_state"
 
 
 class BaseTuner:
@@ -182,6 +184,9 @@ class BaseTuner:
         self.oracle = oracle
         self._consecutive_failures = 0
         self._progress: SearchProgress | None = None
+        self._running: Trial | None = None
+        if TUNER_STATE_ATTR in self.study.user_attrs:  # as KerasTuner reloads an existing project
+            self.reload()
 
     # -- the search -------------------------------------------------------------------------------
 
@@ -197,9 +202,11 @@ class BaseTuner:
             KeyboardInterrupt: re-raised after the running trial is recorded as FAIL; the next
                 ``search`` resumes the study.
         """
+        self.on_search_begin()
         finished = study_lib.count_finished(self.study)
         if finished >= self.max_trials:
             logging.info("%d of %d trials complete; nothing to run", finished, self.max_trials)
+            self.on_search_end()
             return
         logging.info(
             "Search: %d of %d trials complete, running up to %d more",
@@ -225,7 +232,7 @@ class BaseTuner:
                     lambda trial: self._objective(trial, fit_args, fit_kwargs),
                     n_trials=1,
                     catch=(FailedTrialError,),
-                    callbacks=[self._progress.trial_finished],
+                    callbacks=[self._progress.trial_finished, self._trial_ended],
                 )
         except KeyboardInterrupt:
             logging.warning(
@@ -234,6 +241,14 @@ class BaseTuner:
                 self.max_trials,
             )
             raise
+        self.on_search_end()
+
+    def _trial_ended(self, study: optuna.Study, frozen: optuna.trial.FrozenTrial) -> None:
+        """Calls ``on_trial_end`` with the trial ``on_trial_begin`` saw, now finished."""
+        trial, self._running = self._running, None
+        if trial is not None and trial.number == frozen.number:
+            trial._load(frozen)
+            self.on_trial_end(trial)
 
     def _declared_space(self, oracle: Oracle) -> list[Any]:
         """The search space known before the search (what ``GridSearch`` enumerates)."""
@@ -260,6 +275,8 @@ class BaseTuner:
             raise FailedTrialError(reason)
         hp = self.trial_hyperparameters(trial)
         kt_trial = Trial(trial, self.objective, self.max_trials, hyperparameters=hp)
+        self._running = kt_trial
+        self.on_trial_begin(kt_trial)
         attempt = 0
         while True:
             try:
@@ -328,19 +345,68 @@ class BaseTuner:
             ) from error
         raise FailedTrialError(reason) from error
 
-    # KerasTuner's hooks for a custom training loop in run_trial: there is nothing to report through
-    # them here (the value run_trial returns is the trial's), so they do nothing.
+    # KerasTuner's hooks, called in its order: on_search_begin; per trial on_trial_begin, (in
+    # lt.Tuner's training, per epoch and batch) on_epoch_begin, on_batch_begin, on_batch_end,
+    # on_epoch_end, then on_trial_end once the storage holds the trial's end; on_search_end.
+    # Subclasses override them; the per-batch ones cost a Python call per batch only when
+    # overridden.
+    def on_search_begin(self) -> None:
+        """Called at the start of :meth:`search`."""
+
+    def on_search_end(self) -> None:
+        """Called when :meth:`search` has run its trials (not after an error)."""
+
+    def on_trial_begin(self, trial: Trial) -> None:
+        """Called before ``run_trial``. The trial's values are drawn as the model is built, so
+        ``trial.hyperparameters`` holds those of the tuner's ``hyperparameters`` only."""
+
+    def on_trial_end(self, trial: Trial) -> None:
+        """Called after the trial ended in the storage (``trial.status`` and ``trial.score`` are
+        final); saves the tuner's state (:meth:`save`), as KerasTuner does."""
+        self.save()
+
     def on_epoch_begin(self, trial: Trial, model: Any, epoch: int, logs: Any = None) -> None:
-        """Called by a custom ``run_trial`` at the start of an epoch."""
+        """Called at the start of each epoch of a trial's training."""
 
     def on_batch_begin(self, trial: Trial, model: Any, batch: int, logs: Any = None) -> None:
-        """Called by a custom ``run_trial`` before a batch."""
+        """Called before each training batch of a trial."""
 
     def on_batch_end(self, trial: Trial, model: Any, batch: int, logs: Any = None) -> None:
-        """Called by a custom ``run_trial`` after a batch."""
+        """Called after each training batch of a trial."""
 
     def on_epoch_end(self, trial: Trial, model: Any, epoch: int, logs: Any = None) -> None:
-        """Called by a custom ``run_trial`` at the end of an epoch."""
+        """Called at the end of each epoch of a trial's training."""
+
+    # -- state: the storage holds every trial; a subclass's own state travels with the study ------
+
+    def get_state(self) -> dict[str, Any]:
+        """A subclass's own state to keep with the study (JSON-serializable); ``{}`` here."""
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restores what :meth:`get_state` returned; nothing here."""
+
+    def save(self) -> None:
+        """Keeps :meth:`get_state` in the study (user attribute ``tuner_state``). Trials need no
+        saving: the storage records each one as it ends."""
+        state = self.get_state()
+        if state or TUNER_STATE_ATTR in self.study.user_attrs:
+            if self.study.user_attrs.get(TUNER_STATE_ATTR) != state:
+                self.study.set_user_attr(TUNER_STATE_ATTR, state)
+
+    def reload(self) -> None:
+        """Restores the state :meth:`save` kept, as KerasTuner's ``reload()`` on a finished
+        project. The trials are read from the storage whenever they are asked for, so the best
+        models and hyperparameters are there without it."""
+        self.set_state(dict(self.study.user_attrs.get(TUNER_STATE_ATTR) or {}))
+
+    def get_trial_dir(self, trial_id: str | int) -> str:
+        """``<project_dir>/trial_<trial_id>``, created if missing: a local directory user code can
+        write a trial's files into, as in KerasTuner (the trial's weights live in the artifact
+        store)."""
+        path = os.path.join(self.project_dir, f"trial_{trial_id}")
+        os.makedirs(path, exist_ok=True)
+        return path
 
     @property
     def remaining_trials(self) -> int:

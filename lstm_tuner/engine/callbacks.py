@@ -23,8 +23,54 @@ import numpy as np
 import optuna
 from absl import logging
 
-from lstm_tuner.engine.objective import Objective
+from lstm_tuner.engine.objective import MultiObjective, Objective
 from lstm_tuner.errors import FatalValueError
+
+
+class ObjectiveLogs(keras.callbacks.Callback):
+    """Adds a :class:`MultiObjective`'s value to each epoch's logs under its name, before the
+    callbacks after it (early stopping, the tracker, ``History``) read them."""
+
+    def __init__(self, objective: MultiObjective) -> None:
+        super().__init__()
+        self.objective = objective
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if logs is not None:
+            value = self.objective.value_in(logs)
+            if value is not None:
+                logs[self.objective.name] = value
+
+
+def objective_callbacks(objective: Objective) -> list[keras.callbacks.Callback]:
+    """The callbacks that put the objective into the logs (none for a logged metric)."""
+    return [ObjectiveLogs(objective)] if isinstance(objective, MultiObjective) else []
+
+
+class TunerHooks(keras.callbacks.Callback):
+    """KerasTuner's ``TunerCallback``: calls the tuner's ``on_epoch_begin/end`` (and, in
+    :class:`TunerBatchHooks`, ``on_batch_begin/end``) with the trial and the model."""
+
+    def __init__(self, tuner: Any, trial: Any) -> None:
+        super().__init__()
+        self.tuner, self.trial = tuner, trial
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.tuner.on_epoch_begin(self.trial, self.model, epoch, logs=logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.tuner.on_epoch_end(self.trial, self.model, epoch, logs=logs)
+
+
+class TunerBatchHooks(TunerHooks):
+    """:class:`TunerHooks` with the per-batch hooks too (installed only when a tuner overrides
+    them: a Python call per batch costs time)."""
+
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self.tuner.on_batch_begin(self.trial, self.model, batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self.tuner.on_batch_end(self.trial, self.model, batch, logs)
 
 
 class EpochTracker(keras.callbacks.Callback):

@@ -4,6 +4,7 @@ value is read from what ``run_trial`` or ``HyperModel.fit`` returns (:func:`valu
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -44,15 +45,62 @@ class Objective:
         """True when ``a`` is strictly better than ``b``."""
         return a < b if self.direction == "min" else a > b
 
+    def value_in(self, logs: Mapping[str, Any]) -> float | None:
+        """The objective's value in an epoch's logs (``None`` when it is not there)."""
+        value = logs.get(self.name)
+        return None if value is None else float(value)
 
-def get_objective(objective: str | Objective) -> Objective:
-    """Accepts a metric name (direction inferred from it) or an :class:`Objective`.
+
+@dataclasses.dataclass(frozen=True, init=False)
+class MultiObjective(Objective):
+    """Several objectives as one, as KerasTuner's ``MultiObjective``: the sum of their values,
+    each negated when it is maximized, minimized under the name ``multi_objective``.
+
+    The trials' logs and history carry the sum under that name next to each part, so early
+    stopping, the pruner and the reports read it like any metric.
+    """
+
+    objectives: tuple[Objective, ...] = ()
+
+    def __init__(self, objectives: Sequence[Objective]) -> None:
+        object.__setattr__(self, "objectives", tuple(objectives))
+        object.__setattr__(self, "name", "multi_objective")
+        object.__setattr__(self, "direction", "min")
+
+    def value_in(self, logs: Mapping[str, Any]) -> float | None:
+        values = [o.value_in(logs) for o in self.objectives]
+        if any(v is None for v in values):
+            return None
+        return float(
+            sum(
+                v if o.direction == "min" else -v
+                for o, v in zip(self.objectives, values, strict=True)
+            )
+        )
+
+    def parts(self, logs: Mapping[str, Any]) -> dict[str, float]:
+        """Each objective's own value in ``logs``."""
+        return {o.name: float(logs[o.name]) for o in self.objectives if o.name in logs}
+
+
+def get_objective(objective: str | Objective | Sequence[str | Objective]) -> Objective:
+    """Accepts a metric name (direction inferred from it), an :class:`Objective`, or a list of
+    those (a :class:`MultiObjective`, as in KerasTuner).
 
     Raises:
         ValueError: when the direction cannot be inferred from the name.
     """
     if isinstance(objective, Objective):
         return objective
+    if isinstance(objective, (list, tuple)):
+        if not objective:
+            raise ValueError("objective: an empty list; give one metric name or several")
+        parts = [get_objective(o) for o in objective]
+        if len(parts) == 1:
+            return parts[0]
+        if any(isinstance(p, MultiObjective) for p in parts):
+            raise ValueError("objective: a list of objectives cannot hold another list")
+        return MultiObjective(parts)
     if not isinstance(objective, str) or not objective:
         raise ValueError(f"objective must be a metric name or lt.Objective, but got {objective!r}")
     lowered = objective.lower()
@@ -95,6 +143,8 @@ def value_from_result(result: Any, objective: Objective) -> tuple[float, int | N
             "run_trial (or HyperModel.fit) returned None; did you forget to return the metrics?"
         )
     if isinstance(result, dict):
+        if isinstance(objective, MultiObjective) and objective.value_in(result) is not None:
+            return float(objective.value_in(result)), None
         if objective.name not in result and objective == DEFAULT_OBJECTIVE:
             raise FatalTypeError(
                 "with no objective given, run_trial (or HyperModel.fit) must return a float or a "
@@ -108,6 +158,15 @@ def value_from_result(result: Any, objective: Objective) -> tuple[float, int | N
             )
         return float(result[objective.name]), None
     history = getattr(result, "history", None)
+    if (
+        isinstance(history, dict)
+        and objective.name not in history
+        and isinstance(objective, MultiObjective)
+    ):
+        epochs = [dict(zip(history, v, strict=True)) for v in zip(*history.values(), strict=True)]
+        sums = [objective.value_in(logs) for logs in epochs]
+        if sums and None not in sums:
+            history = {objective.name: sums}
     if isinstance(history, dict):
         name = objective.name
         if objective == DEFAULT_OBJECTIVE and name not in history:

@@ -210,6 +210,11 @@ def format_best(study: optuna.Study, objective_name: str) -> list[str]:
     if not best:
         return []
     lines = [f"Best trial: {best[0].number} ({objective_name} = {format_value(best[0].value)})"]
+    parts = best[0].user_attrs.get("objective_parts")
+    if parts:  # a list objective: the parts of the sum
+        lines.append(
+            "  objective parts: " + ", ".join(f"{k} = {format_value(v)}" for k, v in parts.items())
+        )
     for name, value in HyperParameters.from_trial(best[0]).values.items():
         lines.append(f"  {name}: {format_value(value)}")
     return lines

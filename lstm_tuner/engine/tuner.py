@@ -23,14 +23,17 @@ import tensorflow as tf
 from lstm_tuner.engine.base_tuner import BaseTuner
 from lstm_tuner.engine.callbacks import (
     EpochTracker,
+    TunerBatchHooks,
+    TunerHooks,
     check_tensorboard_dir,
     copy_user_callbacks,
+    objective_callbacks,
     tensorboard_callbacks,
     trial_log_dir,
 )
 from lstm_tuner.engine.hypermodel import HyperModel, get_hypermodel
 from lstm_tuner.engine.hyperparameters import HyperParameters
-from lstm_tuner.engine.objective import Objective, value_from_result
+from lstm_tuner.engine.objective import MultiObjective, Objective, value_from_result
 from lstm_tuner.engine.oracle import Oracle, Trial
 from lstm_tuner.engine.results import format_search_space
 from lstm_tuner.engine.search_space import ParamSpec
@@ -146,11 +149,18 @@ class Tuner(BaseTuner):
                     f"hypermodel.build(hp) must return a keras.Model, got {type(model).__name__}"
                 )
             if self._compile_overrides:
+                overrides = dict(self._compile_overrides)
+                if "optimizer" in overrides and not isinstance(overrides["optimizer"], str):
+                    # A fresh copy per model, as KerasTuner makes: an optimizer instance holds
+                    # the variables and step count of the model it last trained.
+                    overrides["optimizer"] = keras.optimizers.deserialize(
+                        keras.optimizers.serialize(overrides["optimizer"])
+                    )
                 model.compile(
                     **{
                         "optimizer": getattr(model, "optimizer", None) or "adam",
                         "loss": getattr(model, "loss", None),
-                        **self._compile_overrides,
+                        **overrides,
                     }
                 )
             _build_optimizer(model)
@@ -221,8 +231,13 @@ class Tuner(BaseTuner):
         if self.progress and not fit_kwargs.get("verbose") and self._progress is not None:
             number = trial.number if trial is not None else "re-run"
             shown = [self._progress.trial_callback(number)]
+        hooks = self._hook_callbacks(trial) if trial is not None else []
         result = self.hypermodel.fit(
-            hp, model, *fit_args, callbacks=[*copies, tracker, *shown], **fit_kwargs
+            hp,
+            model,
+            *fit_args,
+            callbacks=[*objective_callbacks(self.objective), *copies, *hooks, tracker, *shown],
+            **fit_kwargs,
         )
         if tracker.non_finite:
             raise FailedTrialError(tracker.non_finite)
@@ -239,6 +254,17 @@ class Tuner(BaseTuner):
         if not np.isfinite(value):
             raise FailedTrialError(f"non-finite value of {self.objective.name}: {value}")
         return float(value), model, tracker
+
+    def _hook_callbacks(self, trial: Trial) -> list[keras.callbacks.Callback]:
+        """KerasTuner's epoch and batch hooks, as callbacks, for those a subclass overrides."""
+        overridden = {
+            name
+            for name in ("on_epoch_begin", "on_epoch_end", "on_batch_begin", "on_batch_end")
+            if getattr(type(self), name) is not getattr(BaseTuner, name)
+        }
+        if overridden & {"on_batch_begin", "on_batch_end"}:
+            return [TunerBatchHooks(self, trial)]
+        return [TunerHooks(self, trial)] if overridden else []
 
     def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> float:
         """Trains ``executions_per_trial`` models for one trial and returns the mean of their values.
@@ -267,6 +293,9 @@ class Tuner(BaseTuner):
         if tracker.steps_per_epoch is not None:
             optuna_trial.set_user_attr("steps_per_epoch", int(tracker.steps_per_epoch))
         optuna_trial.set_user_attr("history", tracker.history)
+        if isinstance(self.objective, MultiObjective) and tracker.best_epoch is not None:
+            parts = self.objective.parts(tracker.history[tracker.best_epoch - 1])
+            optuna_trial.set_user_attr("objective_parts", parts)
         if model.built:
             optuna_trial.set_user_attr("build_config", plain(model.get_build_config()))
         artifacts.upload_weights(self.artifacts, optuna_trial, model)
@@ -339,7 +368,11 @@ class Tuner(BaseTuner):
             patience=patience,
             restore_best_weights=True,
         )
-        fit_kwargs["callbacks"] = list(fit_kwargs.get("callbacks") or []) + [stopper]
+        fit_kwargs["callbacks"] = [
+            *objective_callbacks(self.objective),
+            *(fit_kwargs.get("callbacks") or []),
+            stopper,
+        ]
         history = self.hypermodel.fit(hp, model, *fit_args, epochs=epochs, **fit_kwargs)
         return model, history
 
