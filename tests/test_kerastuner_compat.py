@@ -2220,6 +2220,42 @@ def test_a_subclass_state_survives_a_new_tuner_object(module_name, tmp_path):
     assert again.ended == 2
 
 
+def test_objective_oracle_and_hyperparameters_smaller_members(module_name, tmp_path):
+    keras_tuner = import_as(module_name)
+    x, y = _regression_data(48, seed=0)
+
+    def build_model(hp):
+        model = keras.Sequential([keras.Input((6,)), layers.Dense(hp.Int("units", 1, 4))])
+        model.compile(optimizer="adam", loss="mse")
+        return model
+
+    objective = keras_tuner.Objective("loss", "min")
+    tuner = keras_tuner.RandomSearch(
+        build_model, objective=objective, max_trials=2, seed=0, directory=tmp_path, project_name="s"
+    )
+    assert tuner.oracle.remaining_trials() == 2
+    tuner.search(x, y, epochs=1, verbose=0)
+    assert tuner.oracle.remaining_trials() == 0
+
+    # the objective's own methods
+    assert objective.better_than(0.1, 0.2) and not objective.better_than(0.2, 0.1)
+    assert objective.has_value({"loss": 1.0}) and not objective.has_value({"mae": 1.0})
+    assert objective.get_value({"loss": 0.5, "mae": 1.0}) == 0.5
+
+    # HyperParameters: activity, merge, and a config round trip
+    hp = keras_tuner.HyperParameters()
+    hp.Choice("kind", ["a", "b"])
+    with hp.conditional_scope("kind", ["b"]):
+        hp.Int("depth", 1, 3)
+    assert hp.is_active("kind") and not hp.is_active("depth")
+    other = keras_tuner.HyperParameters()
+    other.Float("lr", 1e-3, 1e-1, sampling="log")
+    hp.merge(other)
+    assert hp.values == {"kind": "a", "lr": 1e-3}
+    again = keras_tuner.HyperParameters.from_config(hp.get_config())
+    assert again.values == hp.values and [p.name for p in again.space] == ["kind", "depth", "lr"]
+
+
 def test_max_model_size_fails_the_trial_before_fit(module_name, tmp_path):
     keras_tuner = import_as(module_name)
     x, y = _regression_data(32, seed=0)

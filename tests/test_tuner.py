@@ -594,3 +594,35 @@ def test_conditional_scope_in_a_real_search(tmp_path, sine_windows):
     layer_kinds = {type(layer).__name__ for layer in model.layers}
     assert ("LSTM" in layer_kinds) == (best_hp.values["kind"] == "lstm")
     assert set(best_hp.values) == set(tuner.study.best_trial.params)
+
+
+def test_a_custom_run_trial_saves_its_model_for_get_best_models(tmp_path, sine_windows):
+    """KerasTuner 1.4.8's Tuner.save_model raises NotImplementedError; here it uploads the
+    running trial's weights, so get_best_models works for a custom run_trial."""
+    x, y, _, _ = sine_windows
+
+    def build_model(hp):
+        model = keras.Sequential(
+            [keras.Input((8, 1)), keras.layers.Flatten(), keras.layers.Dense(1)]
+        )
+        model.compile(
+            optimizer=keras.optimizers.Adam(hp.Float("lr", 1e-3, 1e-1, sampling="log")), loss="mse"
+        )
+        return model
+
+    class MyTuner(lt.Tuner):
+        def run_trial(self, trial, x, y):
+            model = self.hypermodel.build(trial.hyperparameters)
+            model.fit(x, y, epochs=1, verbose=0)
+            self.save_model(trial.trial_id, model)
+            with pytest.raises(ValueError, match="only the running trial"):
+                self.save_model("99", model)
+            return {"loss": float(model.evaluate(x, y, verbose=0))}
+
+    tuner = MyTuner(
+        build_model, objective="loss", max_trials=2, seed=0, directory=tmp_path, project_name="c"
+    )
+    tuner.search(x, y)
+    best = tuner.oracle.get_best_trials(1)[0]
+    model = tuner.get_best_models(1)[0]
+    assert float(model.evaluate(x, y, verbose=0)) == pytest.approx(best.score, rel=1e-5)

@@ -228,6 +228,7 @@ class BaseTuner:
                     time.sleep(_WAIT_FOR_OTHER_WORKERS_S)
                     study_lib.fail_stale_trials(self.study)
                     continue
+                self.pre_create_trial()
                 self.study.optimize(
                     lambda trial: self._objective(trial, fit_args, fit_kwargs),
                     n_trials=1,
@@ -353,6 +354,9 @@ class BaseTuner:
     def on_search_begin(self) -> None:
         """Called at the start of :meth:`search`."""
 
+    def pre_create_trial(self) -> None:
+        """Called before each trial is created, before ``on_trial_begin``."""
+
     def on_search_end(self) -> None:
         """Called when :meth:`search` has run its trials (not after an error)."""
 
@@ -426,6 +430,36 @@ class BaseTuner:
         )
 
     # -- results ----------------------------------------------------------------------------------
+
+    def load_model(self, trial: Any) -> Any:
+        """A trial's model; a tuner without models (a ``run_trial`` that tunes anything) has none.
+
+        Raises:
+            NotImplementedError: here; :class:`~lstm_tuner.Tuner` rebuilds Keras models.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} keeps no models: use lt.Tuner (Keras models), or override "
+            "load_model"
+        )
+
+    def save_model(self, trial_id: str, model: Any, step: int = 0) -> None:
+        """Saves a trial's model; here there is nothing to save it to.
+
+        Raises:
+            NotImplementedError: here; :class:`~lstm_tuner.Tuner` uploads the weights.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} keeps no models: use lt.Tuner (Keras models), or override "
+            "save_model"
+        )
+
+    def get_best_models(self, num_models: int = 1) -> list[Any]:
+        """The best COMPLETE trials' models, best first (via :meth:`load_model`)."""
+        return [self.load_model(t) for t in study_lib.best_trials(self.study, num_models)]
+
+    def search_space_summary(self) -> None:
+        """Prints the hyperparameters seen so far (KerasTuner format)."""
+        print(results.format_search_space(self.oracle.get_space().space))
 
     def get_best_hyperparameters(self, num_trials: int = 1) -> list[HyperParameters]:
         """Frozen ``HyperParameters`` of the best COMPLETE trials, best first."""

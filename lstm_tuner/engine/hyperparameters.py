@@ -224,6 +224,71 @@ class HyperParameters:
         """A frozen copy of the current values."""
         return HyperParameters.from_values(dict(self._values))
 
+    def is_active(self, hyperparameter: str | ParamSpec) -> bool:
+        """Whether the hyperparameter (a name or a declaration) is active: declared, and its
+        conditions hold for the current values."""
+        name = hyperparameter if isinstance(hyperparameter, str) else hyperparameter.name
+        spec = self._space.get(name)
+        return spec is not None and self._active(spec)
+
+    def ensure_active_values(self) -> None:
+        """Gives every active declared hyperparameter without a value its default (KerasTuner)."""
+        for spec in self._space.values():
+            if spec.name not in self._values and self._active(spec):
+                self._values[spec.name] = spec.initial
+
+    def merge(self, hps: HyperParameters | Sequence[ParamSpec], overwrite: bool = True) -> None:
+        """Adds another instance's declarations (and values); an existing name is replaced when
+        ``overwrite``, kept otherwise, as in KerasTuner."""
+        specs = hps.space if isinstance(hps, HyperParameters) else list(hps)
+        values = hps.values if isinstance(hps, HyperParameters) else {}
+        for spec in specs:
+            if spec.name in self._space and not overwrite:
+                continue
+            self._space[spec.name] = spec
+            if spec.name in values:
+                self._values[spec.name] = values[spec.name]
+            elif overwrite:
+                self._values.pop(spec.name, None)
+
+    def get_config(self) -> dict[str, Any]:
+        """The declarations and values as plain data (:meth:`from_config` reads it back)."""
+        return {
+            "space": [
+                {
+                    **dataclasses.asdict(spec),
+                    "conditions": [
+                        {"parent": c.parent, "values": list(c.values)} for c in spec.conditions
+                    ],
+                }
+                for spec in self._space.values()
+            ],
+            "values": dict(self._values),
+        }
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> HyperParameters:
+        """A recording instance with the declarations and values of :meth:`get_config`."""
+        hp = cls(None)
+        for raw in config.get("space", []):
+            fields = dict(raw)
+            fields["choices"] = tuple(fields.get("choices") or ())
+            fields["conditions"] = tuple(
+                Condition(c["parent"], tuple(c["values"])) for c in fields.get("conditions") or ()
+            )
+            spec = ParamSpec(**fields)
+            hp._space[spec.name] = spec
+        hp._values.update(config.get("values") or {})
+        return hp
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("name_scope", "to_proto", "from_proto"):
+            raise AttributeError(
+                f"HyperParameters.{name}: KerasTuner's protobuf and name scopes have no Optuna "
+                "counterpart; use get_config()/from_config() and plain names"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def __repr__(self) -> str:
         return f"HyperParameters({self.values!r})"
 

@@ -50,6 +50,26 @@ class Objective:
         value = logs.get(self.name)
         return None if value is None else float(value)
 
+    # KerasTuner's names
+    def better_than(self, a: float, b: float) -> bool:
+        """KerasTuner's name of :meth:`is_better`."""
+        return self.is_better(a, b)
+
+    def has_value(self, logs: Mapping[str, Any]) -> bool:
+        """Whether ``logs`` hold the objective's value."""
+        return self.value_in(logs) is not None
+
+    def get_value(self, logs: Mapping[str, Any]) -> float:
+        """The objective's value in ``logs``.
+
+        Raises:
+            KeyError: ``logs`` do not hold it.
+        """
+        value = self.value_in(logs)
+        if value is None:
+            raise KeyError(f"{self.name!r} is not in the logs {sorted(logs)}")
+        return value
+
 
 @dataclasses.dataclass(frozen=True, init=False)
 class MultiObjective(Objective):

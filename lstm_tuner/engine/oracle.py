@@ -170,6 +170,7 @@ class Oracle:
         self.max_consecutive_failed_trials = max_consecutive_failed_trials
         self.study: optuna.Study | None = None
         self._trials: dict[int, Trial] = {}
+        self.verbose = "auto"  # KerasTuner's attribute; the search's logging says what it does
 
     def make_sampler(self, n_trials: int, space: Any = None) -> optuna.samplers.BaseSampler:
         """The Optuna sampler of this oracle (TPE, the default search)."""
@@ -220,8 +221,39 @@ class Oracle:
         best = self.get_best_trials(1)
         return best[0].hyperparameters if best else HyperParameters()
 
+    def remaining_trials(self) -> int | None:
+        """Trials of the budget still to run (``None`` without a budget), as KerasTuner's method."""
+        if self.max_trials is None:
+            return None
+        return max(0, self.max_trials - study_lib.count_finished(self.study))
+
+    def get_state(self) -> dict[str, Any]:
+        """The oracle's settings; its trials are in the study's storage."""
+        return {
+            "objective": getattr(self.objective, "name", self.objective),
+            "max_trials": self.max_trials,
+            "seed": self.seed,
+            "study_name": None if self.study is None else self.study.study_name,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Nothing to restore: the storage holds the trials, the tuner the settings."""
+
+    def save(self) -> None:
+        """Nothing to write: the storage records each trial as it ends."""
+
+    def reload(self) -> None:
+        """Nothing to read: every read of the oracle goes to the storage."""
+
     def __getattr__(self, name: str) -> Any:
-        if name in ("create_trial", "update_trial", "end_trial", "populate_space"):
+        if name in (
+            "create_trial",
+            "update_trial",
+            "end_trial",
+            "score_trial",
+            "populate_space",
+            "update_space",
+        ):
             raise AttributeError(
                 f"oracle.{name}: lstm_tuner's trials are run by the Optuna study "
                 f"(tuner.study); use study.ask()/study.tell() or tuner.search() instead"

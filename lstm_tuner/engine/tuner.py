@@ -42,7 +42,6 @@ from lstm_tuner.engine.strategy import check_strategy, get_strategy
 from lstm_tuner.errors import FailedTrialError, FatalError
 from lstm_tuner.rules import is_int, plain
 from lstm_tuner.storage import artifacts
-from lstm_tuner.storage import study as study_lib
 from lstm_tuner.timeseries.intervals import ConformalIntervals
 
 
@@ -329,9 +328,22 @@ class Tuner(BaseTuner):
             model.load_weights(path)
         return model
 
-    def get_best_models(self, num_models: int = 1) -> list[keras.Model]:
-        """The best COMPLETE trials' models, best first, with their best-epoch weights."""
-        return [self.load_model(t) for t in study_lib.best_trials(self.study, num_models)]
+    def save_model(self, trial_id: str, model: keras.Model, step: int = 0) -> None:
+        """Uploads ``model``'s weights as the running trial's (what :meth:`load_model` and
+        :meth:`get_best_models` load), for a custom ``run_trial`` that trains its own model.
+
+        Raises:
+            ValueError: ``trial_id`` is not the running trial of this process.
+        """
+        running = self._running
+        if running is None or str(trial_id) not in (running.trial_id, str(running.number)):
+            raise ValueError(
+                f"save_model({trial_id!r}): only the running trial's model can be saved "
+                f"(running: {None if running is None else running.trial_id!r})"
+            )
+        if model.built:
+            running.optuna_trial.set_user_attr("build_config", plain(model.get_build_config()))
+        artifacts.upload_weights(self.artifacts, running.optuna_trial, model)
 
     def retrain_best(
         self,
