@@ -2236,6 +2236,12 @@ def test_objective_oracle_and_hyperparameters_smaller_members(module_name, tmp_p
     assert tuner.oracle.remaining_trials() == 2
     tuner.search(x, y, epochs=1, verbose=0)
     assert tuner.oracle.remaining_trials() == 0
+    trial = tuner.oracle.get_best_trials(1)[0]
+    assert trial.metrics.get_best_step("loss") == 0
+    assert trial.metrics.get_direction("loss") == "min"
+    assert trial.metrics.get_statistics("loss")["min"] == pytest.approx(trial.score)
+    assert trial.get_state()["trial_id"] == trial.trial_id
+    trial.display_hyperparameters()
 
     # the objective's own methods
     assert objective.better_than(0.1, 0.2) and not objective.better_than(0.2, 0.1)

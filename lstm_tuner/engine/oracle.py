@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from lstm_tuner.engine.hyperparameters import HyperParameters
-from lstm_tuner.engine.objective import Objective
+from lstm_tuner.engine.objective import Objective, get_objective
 from lstm_tuner.storage import study as study_lib
 
 #: KerasTuner's ``TrialStatus`` strings for Optuna's states.
@@ -63,8 +64,68 @@ class MetricsTracker:
         values = [v for v in self.get_history(name) if math.isfinite(v)]
         if not values:
             return None
-        maximize = name == self._objective.name and self._objective.direction == "max"
-        return max(values) if maximize else min(values)
+        return max(values) if self.get_direction(name) == "max" else min(values)
+
+    def get_direction(self, name: str) -> str:
+        """``"min"`` or ``"max"``: the objective's own, else inferred from the name (``"min"``
+        when the name says nothing)."""
+        if name == self._objective.name:
+            return self._objective.direction
+        try:
+            return get_objective(name).direction
+        except ValueError:
+            return "min"
+
+    def get_best_step(self, name: str) -> int | None:
+        """The epoch (from 0) of the best finite value."""
+        values = self.get_history(name)
+        finite = [(v, i) for i, v in enumerate(values) if math.isfinite(v)]
+        if not finite:
+            return None
+        pick = max if self.get_direction(name) == "max" else min
+        return pick(finite)[1]
+
+    def get_statistics(self, name: str) -> dict[str, float]:
+        """Mean, median, min, max, std and var of the metric's values (``{}`` without any)."""
+        values = np.asarray(self.get_history(name), dtype=np.float64)
+        if not len(values):
+            return {}
+        return {
+            "mean": float(np.mean(values)),
+            "median": float(np.median(values)),
+            "min": float(np.min(values)),
+            "max": float(np.max(values)),
+            "std": float(np.std(values)),
+            "var": float(np.var(values)),
+        }
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "metrics": {
+                name: {"direction": self.get_direction(name), "observations": values}
+                for name, values in self.metrics.items()
+            }
+        }
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _READ_ONLY_METRICS:
+            raise AttributeError(
+                f"trial.metrics.{name}: a trial's metrics are what its training logged, kept in "
+                "the study (the trial's history); this view is read-only"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+_READ_ONLY_METRICS = (
+    "register",
+    "register_metrics",
+    "update",
+    "set_history",
+    "from_config",
+    "to_proto",
+    "from_proto",
+)
+_READ_ONLY_TRIAL = ("save", "load", "reload", "set_state", "from_state", "to_proto", "from_proto")
 
 
 class Trial:
@@ -128,6 +189,31 @@ class Trial:
         if self.message:
             lines.append(self.message)
         return "\n".join(lines)
+
+    def display_hyperparameters(self) -> None:
+        """Prints the trial's hyperparameters, one per line."""
+        for name, value in self.hyperparameters.values.items():
+            print(f"{name}: {value}")
+
+    def get_state(self) -> dict[str, Any]:
+        """The trial as plain data."""
+        return {
+            "trial_id": self.trial_id,
+            "hyperparameters": dict(self.hyperparameters.values),
+            "metrics": self.metrics.get_config(),
+            "score": self.score,
+            "best_step": self.best_step,
+            "status": self.status,
+            "message": self.message,
+        }
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _READ_ONLY_TRIAL:
+            raise AttributeError(
+                f"trial.{name}: a trial is kept in the study's storage, which records it as it "
+                "runs; this view is read-only (tuner.study for the Optuna trial)"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __repr__(self) -> str:
         return f"Trial(trial_id={self.trial_id!r}, status={self.status!r}, score={self.score!r})"
