@@ -51,15 +51,33 @@ def test_builder_structure_shapes_and_compile(num_layers):
     assert model.loss == "mse"
 
 
-def test_lstm_layers_keep_cudnn_eligible_configuration():
-    model = build_lstm_model(8, 1, hidden_size=8, num_layers=3)
-    for layer in _lstm_layers(model):
-        cfg = layer.get_config()
-        assert cfg["activation"] == "tanh"
-        assert cfg["recurrent_activation"] == "sigmoid"
-        assert cfg["recurrent_dropout"] == 0
-        assert cfg["unroll"] is False
-        assert cfg["use_bias"] is True
+@pytest.mark.parametrize("transform", ["level", "delta", "seasonal_delta"])
+def test_every_searched_configuration_stays_on_the_cudnn_path(transform):
+    """Keras runs an LSTM on cuDNN only with tanh/sigmoid, a bias, no unrolling and no recurrent
+    dropout; Keras's own rule is asked, for every corner of the default space."""
+    from keras.src.backend.tensorflow.rnn import _do_lstm_arguments_support_cudnn
+
+    hypermodel = LSTMHyperModel(
+        window_size=8, num_features=1, target_transform=transform, season_length=4
+    )
+    space = {spec.name: spec for spec in DEFAULT_SEARCH_SPACE}
+    corners = [
+        {"hidden_size": h, "num_layers": n, "dropout": d, "lr": 1e-3, "batch_size": 32}
+        for h in (space["hidden_size"].low, space["hidden_size"].high)
+        for n in range(space["num_layers"].low, space["num_layers"].high + 1)
+        for d in (space["dropout"].low, space["dropout"].high)
+    ]
+    for values in corners:
+        model = hypermodel.build(HyperParameters.from_values(values))
+        layers = _lstm_layers(model)
+        assert len(layers) == values["num_layers"]
+        assert not any(isinstance(layer, keras.layers.Masking) for layer in model.layers)
+        for layer in layers:
+            cell = layer.cell
+            assert _do_lstm_arguments_support_cudnn(
+                cell.activation, cell.recurrent_activation, layer.unroll, cell.use_bias
+            ), values
+            assert layer.recurrent_dropout == 0 and layer.use_cudnn in ("auto", True), values
 
 
 def test_default_search_space_is_the_spec():
