@@ -211,21 +211,18 @@ def main(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    # A budget left unspent (trials the storage could not record) needs a rerun: not a success.
+    unfinished = EXIT_FAILED if result.finished_trials < result.n_trials else 0
     if _WORKER_INDEX.value:
-        print(
-            f"worker {os.getpid()}: {result.finished_trials} of {result.n_trials} trials complete"
-        )
-        return 0
+        print(f"worker {os.getpid()}: {result.budget}")
+        return unfinished
     print(result.summary)
     if result.evaluation is not None:
         print(result.evaluation["verdict"])
         if result.evaluation.get("intervals"):
             print(result.evaluation["intervals"])
-    print(
-        f"{result.finished_trials} of {result.n_trials} trials complete; run directory: "
-        f"{result.output_dir}"
-    )
-    return 0
+    print(f"{result.budget}; run directory: {result.output_dir}")
+    return unfinished
 
 
 def forecast_main(argv: Sequence[str]) -> int:

@@ -235,6 +235,10 @@ class BaseTuner:
                     catch=(FailedTrialError,),
                     callbacks=[self._progress.trial_finished, self._trial_ended],
                 )
+        except study_lib.StorageUnavailableError as e:
+            raise FatalError(
+                f"{e}; the running trial is not spent and will be retried: rerun to finish"
+            ) from None
         except KeyboardInterrupt:
             logging.warning(
                 "Search interrupted: %d of %d trials complete; run the search again to resume.",
@@ -291,6 +295,8 @@ class BaseTuner:
                 self._consecutive_failures = 0
                 trial.set_user_attr(RECORDED_ATTR, hp.values)
                 raise
+            except study_lib.StorageUnavailableError:
+                raise  # nothing can be recorded: the trial stays RUNNING until its heartbeat stops
             except (FatalError, KeyboardInterrupt) as e:
                 reason = str(e) if isinstance(e, FatalError) else "interrupted (KeyboardInterrupt)"
                 trial.set_user_attr("fail_reason", reason)

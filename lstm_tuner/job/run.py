@@ -62,6 +62,8 @@ class RunResult:
     best_params: dict[str, Any]
     evaluation: dict[str, Any] | None
     summary: str
+    #: "6 of 8 trials complete, 2 failed (reason)" (:func:`lstm_tuner.storage.study.budget_line`).
+    budget: str = ""
 
 
 def make_hypermodel(
@@ -172,12 +174,16 @@ def run(
     output_dir = tuner.project_dir
     if options.worker_index:
         finished = study_lib.count_finished(tuner.study)
-        logging.info("%d of %d trials complete", finished, config.study.n_trials)
-        return RunResult(output_dir, finished, config.study.n_trials, None, None, {}, None, "")
+        budget = study_lib.budget_line(tuner.study, config.study.n_trials)
+        logging.info("%s", budget)
+        return RunResult(
+            output_dir, finished, config.study.n_trials, None, None, {}, None, "", budget
+        )
     # Read once: the selection and every report below read this copy of the study.
     study = study_lib.snapshot(tuner.study)
     finished = study_lib.count_finished(study)
-    logging.info("%d of %d trials complete", finished, config.study.n_trials)
+    budget = study_lib.budget_line(study, config.study.n_trials)
+    logging.info("%s", budget)
     selection = select_trial(
         tuner,
         config.study.reevaluate_top_k,
@@ -302,6 +308,7 @@ def run(
         best_params=best_params,
         evaluation=evaluation,
         summary=summary,
+        budget=budget,
     )
 
 

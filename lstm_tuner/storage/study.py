@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import optuna
+from absl import logging
+from optuna.storages import BaseStorage
+from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import FrozenTrial, TrialState
 
 from lstm_tuner.names import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRIES, PRUNERS, SAMPLERS
@@ -49,6 +53,100 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+#: How long a storage call keeps retrying a lost database connection: waits of 0.5, 1, 2, 4, 8,
+#: 8, 8 s (about 30 s), enough for a managed database's restart or failover.
+STORAGE_RETRY_WAITS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)
+
+
+class StorageUnavailableError(optuna.exceptions.StorageInternalError):
+    """The storage stayed unreachable through every retry of a call."""
+
+
+def _transient(error: BaseException) -> bool:
+    """A lost or refused database connection (worth retrying), not a bad request."""
+    import sqlalchemy.exc
+
+    if isinstance(error, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)):
+        return True
+    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, optuna.exceptions.StorageInternalError):
+        cause = error.__cause__ or error.__context__
+        return cause is not None and _transient(cause)
+    return False
+
+
+class _RetryingStorageBase(BaseStorage, BaseHeartbeat):
+    """An Optuna storage whose every call is retried, with backoff, when the database connection
+    is lost or refused (a server restart, a failover); other errors pass through at once.
+
+    Connections are also checked before use (SQLAlchemy's ``pool_pre_ping``, set by
+    :func:`open_storage`), so pooled connections that died in a restart are replaced instead of
+    failing the next commit. A call that still fails after :data:`STORAGE_RETRY_WAITS_S` raises
+    :class:`StorageUnavailableError`: the running trial ends without being recorded as spent, and
+    its heartbeat stops, so it is retried once the storage is back (as a killed worker's trial).
+    """
+
+    def __init__(self, inner: BaseStorage, waits: Sequence[float] = STORAGE_RETRY_WAITS_S):
+        self._inner = inner
+        self._waits = tuple(waits)
+
+    @property
+    def inner(self) -> BaseStorage:
+        return self._inner
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        for attempt, wait in enumerate((*self._waits, None)):
+            try:
+                return getattr(self._inner, name)(*args, **kwargs)
+            except Exception as e:
+                if not _transient(e):
+                    raise
+                if wait is None:
+                    raise StorageUnavailableError(
+                        f"storage unavailable: {name} failed {attempt + 1} times over "
+                        f"{sum(self._waits):.0f} s: {str(e).splitlines()[0] if str(e) else e!r}"
+                    ) from e
+                logging.warning(
+                    "Storage call %s lost its connection (%s); retrying in %.1f s",
+                    name,
+                    type(e).__name__,
+                    wait,
+                )
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def __getattr__(self, name: str) -> Any:  # the inner storage's other attributes (url, ...)
+        if name.startswith("__") or name in ("_inner", "_waits"):
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+def _retrying(name: str) -> Any:
+    def call(self: _RetryingStorageBase, *args: Any, **kwargs: Any) -> Any:
+        return self._call(name, *args, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
+#: Every storage method Optuna calls, each retried (abstract ones included, so the class is whole).
+_STORAGE_METHODS = sorted(
+    set(BaseStorage.__abstractmethods__)
+    | set(BaseHeartbeat.__abstractmethods__)
+    | {
+        name
+        for name in dir(BaseStorage)
+        if not name.startswith("_") and callable(getattr(BaseStorage, name))
+    }
+)
+RetryingStorage = type(
+    "RetryingStorage",
+    (_RetryingStorageBase,),
+    {name: _retrying(name) for name in _STORAGE_METHODS},
+)
+
+
 def open_storage(
     storage: str | optuna.storages.BaseStorage,
     *,
@@ -58,7 +156,8 @@ def open_storage(
 ) -> optuna.storages.BaseStorage:
     """Opens an Optuna storage from a URL (or passes a storage instance through).
 
-    SQLite gets a busy timeout so that several processes can share one file. RDB storages (SQLite,
+    SQLite gets a busy timeout so that several processes can share one file. A database server's
+    storage retries each call through a lost connection (:class:`RetryingStorage`). RDB storages (SQLite,
     PostgreSQL, MySQL) get heartbeats: a trial whose process died (no heartbeat for ``grace_period_s``)
     is marked FAIL by the next worker and re-run with the same hyperparameters, at most ``max_retries``
     times (Optuna's ``RetryHeartbeatStaleTrialCallback``).
@@ -69,13 +168,14 @@ def open_storage(
     if not isinstance(storage, str):
         return storage
     storage = sqlalchemy_url(storage)
-    engine_kwargs: dict[str, Any] = {}
+    # Each pooled connection is tested before use: one that died in a server restart is replaced.
+    engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if storage.startswith("sqlite"):
         engine_kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
+            rdb = optuna.storages.RDBStorage(
                 storage,
                 engine_kwargs=engine_kwargs,
                 heartbeat_interval=heartbeat_interval_s,
@@ -84,6 +184,12 @@ def open_storage(
                     max_retry=max_retries
                 ),
             )
+            if storage.startswith("sqlite"):
+                return rdb  # a local file: no connection to lose
+            from optuna.storages._cached_storage import _CachedStorage
+
+            # Optuna wraps an RDBStorage in its cache itself; wrapped here, the cache is kept.
+            return RetryingStorage(_CachedStorage(rdb))
     except Exception as e:  # SQLAlchemy raises many types; all mean "cannot open"
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise ValueError(
@@ -159,6 +265,26 @@ def _spent(trial: FrozenTrial) -> bool:
     if trial.state in FINISHED_STATES:
         return True
     return trial.state == TrialState.FAIL and bool(trial.user_attrs.get("counted"))
+
+
+def budget_line(study: optuna.Study, n_trials: int) -> str:
+    """How the budget stands, counting COMPLETE (and PRUNED) trials and naming the others:
+    ``"6 of 8 trials complete, 2 failed (out of memory: 2), rerun to finish"``. A failed trial
+    spends budget as in KerasTuner; "rerun to finish" is said while the budget is not spent."""
+    trials = study.get_trials(deepcopy=False)
+    complete = sum(t.state in FINISHED_STATES for t in trials)
+    failed: dict[str, int] = {}
+    for t in trials:
+        if t.state == TrialState.FAIL and t.user_attrs.get("counted"):
+            reason = str(t.user_attrs.get("fail_reason") or "no reason recorded")
+            failed[reason] = failed.get(reason, 0) + 1
+    line = f"{complete} of {n_trials} trials complete"
+    if failed:
+        reasons = "; ".join(f"{r}: {n}" if n > 1 else r for r, n in failed.items())
+        line += f", {sum(failed.values())} failed ({reasons})"
+    if complete + sum(failed.values()) < n_trials:
+        line += ", rerun to finish"
+    return line
 
 
 def count_finished(study: optuna.Study) -> int:

@@ -1,0 +1,143 @@
+"""Faults the search must survive, with real processes on real servers on loopback.
+
+A PostgreSQL restart (``pg_ctl restart -m fast``, what a failover or a minor upgrade does) while two
+workers search one study: the pooled connections die, and each storage call the trials make must
+reconnect and go on. The server here is the test's own, so that restarting it does not break the
+other tests that share .ci/run's server.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+from test_workers import FAST_HEARTBEATS, _start
+
+from lstm_tuner.storage.study import sqlalchemy_url
+
+pytestmark = pytest.mark.slow
+
+
+def _bindir() -> str | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    return found[-1] if found else None
+
+
+def _as_postgres(*args: str) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else list(args)
+
+
+class Postgres:
+    """A throwaway PostgreSQL server of one test."""
+
+    def __init__(self) -> None:
+        bindir = _bindir()
+        if bindir is None or (os.geteuid() == 0 and not shutil.which("runuser")):
+            pytest.skip("PostgreSQL's server binaries are not installed (.ci/run installs them)")
+        # Not under pytest's tmp_path: the postgres user cannot reach root's private directories.
+        self.bin, self.data = Path(bindir), Path(tempfile.mkdtemp(prefix="lstm_tuner_faults_pg_"))
+        if os.geteuid() == 0:
+            shutil.chown(self.data, "postgres")
+            os.chmod(self.data, 0o700)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-locale",
+            "-E",
+            "UTF8",
+        )
+        self._pg_ctl("start")
+        self._psql("CREATE DATABASE faults")
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/faults"
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run(
+            _as_postgres(str(self.bin / tool), *args), check=True, capture_output=True, cwd="/"
+        )
+
+    def _pg_ctl(self, action: str, *extra: str) -> None:
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data}"
+        log = str(self.data / "server.log")
+        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-w", "-o", options, *extra, action)
+
+    def _psql(self, sql: str) -> None:
+        self._run("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-qc", sql)
+
+    def restart(self) -> None:
+        self._pg_ctl("restart", "-m", "fast")
+
+    def stop(self) -> None:
+        subprocess.run(
+            _as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop"),
+            capture_output=True,
+            cwd="/",
+        )
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres():
+    server = Postgres()
+    yield server
+    server.stop()
+
+
+def _trials(url: str, name: str) -> list[optuna.trial.FrozenTrial]:
+    try:
+        study = optuna.load_study(study_name=name, storage=sqlalchemy_url(url))
+    except Exception:  # noqa: BLE001 - the study is not created yet, or the server restarts
+        return []
+    return study.get_trials(deepcopy=False)
+
+
+def test_a_database_restart_loses_no_trial(workdir: Path, postgres: Postgres):
+    name, n_trials = f"r{uuid.uuid4().hex[:8]}", 6
+    proc = _start(
+        workdir,
+        "--config",
+        "tiny.yaml",
+        "--study-name",
+        name,
+        "--storage",
+        postgres.url,
+        "--no_plots",
+        "--workers",
+        "2",
+        "--n_trials",
+        str(n_trials),
+        "--override",
+        "training.epochs=3",
+        *FAST_HEARTBEATS,
+    )
+    deadline = time.monotonic() + 300
+    while sum(t.state == TrialState.COMPLETE for t in _trials(postgres.url, name)) < 2:
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        assert time.monotonic() < deadline, "two trials did not complete in time"
+        time.sleep(0.2)
+    running = [t.number for t in _trials(postgres.url, name) if t.state == TrialState.RUNNING]
+    postgres.restart()
+    stdout, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 0, stderr[-3000:]
+    trials = _trials(postgres.url, name)
+    states = [t.state for t in trials]
+    assert states.count(TrialState.COMPLETE) == n_trials, (states, stderr[-3000:])
+    assert TrialState.FAIL not in states, [t.user_attrs.get("fail_reason") for t in trials]
+    assert running, "the restart was meant to hit running trials"
+    assert f"{n_trials} of {n_trials} trials complete; run directory" in stdout
