@@ -141,3 +141,84 @@ def test_a_database_restart_loses_no_trial(workdir: Path, postgres: Postgres):
     assert TrialState.FAIL not in states, [t.user_attrs.get("fail_reason") for t in trials]
     assert running, "the restart was meant to hit running trials"
     assert f"{n_trials} of {n_trials} trials complete; run directory" in stdout
+
+
+def test_an_artifact_store_that_vanishes_fails_the_trial_which_is_retried_once_it_is_back(
+    tmp_path: Path,
+):
+    """The store's directory is replaced by a file mid-trial (unusable for root too, where a
+    read-only directory is not): the trial fails with the store's name, is not spent, and runs
+    again with the same values once the store is back."""
+    import keras
+    import numpy as np
+
+    import lstm_tuner as lt
+    from lstm_tuner.errors import FatalError
+    from lstm_tuner.storage import artifacts
+    from lstm_tuner.storage.study import count_finished
+
+    store = tmp_path / "store"
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+
+    class Model(lt.HyperModel):
+        def build(self, hp):
+            model = keras.Sequential(
+                [
+                    keras.Input((4,)),
+                    keras.layers.Dense(hp.Int("units", 1, 64)),
+                    keras.layers.Dense(1),
+                ]
+            )
+            model.compile(optimizer="adam", loss="mse")
+            return model
+
+        def fit(self, hp, model, *args, **kwargs):
+            history = model.fit(*args, **kwargs)
+            if breaking and len(fits) == 1:  # the second trial: the store goes away mid-trial
+                store.rename(tmp_path / "store.away")
+                store.write_text("not a directory")
+            fits.append(hp.values["units"])
+            return history
+
+    def tuner():
+        return lt.RandomSearch(
+            Model(),
+            objective="val_loss",
+            max_trials=3,
+            seed=0,
+            max_consecutive_failed_trials=1,
+            directory=tmp_path,
+            project_name="p",
+            artifact_store=str(store),
+        )
+
+    fits: list[int] = []
+    breaking = True
+    first = tuner()
+    with pytest.raises(FatalError, match=r"artifact store .*store unavailable.*rerun when"):
+        first.search(x, y, epochs=1, validation_data=(x, y), verbose=0)
+    trials = first.study.get_trials(deepcopy=False)
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.WAITING]
+    assert "artifact store" in trials[1].user_attrs["fail_reason"]
+    assert "counted" not in trials[1].user_attrs and count_finished(first.study) == 1
+    # nothing half-written is on record as the failed trial's weights
+    assert not artifacts.find(trials[1], artifacts.WEIGHTS_FILENAME, first.study._storage)
+
+    store.unlink()  # the store is back
+    (tmp_path / "store.away").rename(store)
+    breaking = False
+    again = tuner()
+    again.search(x, y, epochs=1, validation_data=(x, y), verbose=0)
+    trials = again.study.get_trials(deepcopy=False)
+    states = [t.state for t in trials]
+    assert states == [
+        TrialState.COMPLETE,
+        TrialState.FAIL,
+        TrialState.COMPLETE,
+        TrialState.COMPLETE,
+    ]
+    assert trials[2].params == trials[1].params and trials[2].user_attrs["retry_of"] == 1
+    assert count_finished(again.study) == 3
+    assert len(again.get_best_models(3)) == 3  # every COMPLETE trial's weights are whole

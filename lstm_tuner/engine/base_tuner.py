@@ -301,6 +301,8 @@ class BaseTuner:
                 reason = str(e) if isinstance(e, FatalError) else "interrupted (KeyboardInterrupt)"
                 trial.set_user_attr("fail_reason", reason)
                 raise
+            except artifacts.StoreUnavailableError as e:
+                self._store_failed(trial, hp, e)
             except FailedTrialError as e:  # fails the trial, no retry (KerasTuner)
                 self._trial_failed(trial, hp, e)
             except Exception as e:  # any other failure of user code or TF: retried, then failed
@@ -325,6 +327,24 @@ class BaseTuner:
         trial.set_user_attr(RECORDED_ATTR, hp.values)
         self._consecutive_failures = 0
         return value
+
+    def _store_failed(
+        self, trial: optuna.Trial, hp: HyperParameters, error: artifacts.StoreUnavailableError
+    ) -> None:
+        """A trial whose weights the artifact store did not take: failed with the reason, not
+        spent, and queued again with the same values, to run once the store is back; the search
+        stops after ``max_consecutive_failed_trials`` such failures in a row. Always raises."""
+        reason = str(error)
+        trial.set_user_attr("fail_reason", reason)
+        trial.set_user_attr(RECORDED_ATTR, hp.values)
+        self.study.enqueue_trial(dict(trial.params), user_attrs={"retry_of": trial.number})
+        self._consecutive_failures += 1
+        if self._consecutive_failures >= self.max_consecutive_failed_trials:
+            raise FatalRuntimeError(
+                f"{reason} (trial {trial.number}; {self._consecutive_failures} in a row): the "
+                "trial is queued again and not spent; rerun when the store is back"
+            ) from error
+        raise FailedTrialError(reason) from error
 
     def _trial_failed(self, trial: optuna.Trial, hp: HyperParameters, error: Exception) -> None:
         """Records why a trial failed and stops the search after too many in a row; always raises.

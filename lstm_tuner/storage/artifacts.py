@@ -28,7 +28,7 @@ from optuna.artifacts import (
     upload_artifact,
 )
 
-from lstm_tuner.errors import ConfigError
+from lstm_tuner.errors import ConfigError, FailedTrialError
 
 WEIGHTS_FILENAME = "best.weights.h5"
 STORE_ATTR = "artifact_store"
@@ -157,12 +157,31 @@ def find(
     return [m for m in metas if m.filename == filename]
 
 
+class StoreUnavailableError(FailedTrialError):
+    """The artifact store could not take a trial's weights (gone, full, refused)."""
+
+
 def upload_weights(location: ArtifactLocation, trial: optuna.Trial, model: Any) -> str:
-    """Saves ``model``'s weights and uploads them as the trial's one weights artifact."""
+    """Saves ``model``'s weights and uploads them as the trial's one weights artifact.
+
+    The trial records the artifact only after the store took the whole file (Optuna writes the
+    file, then the trial's reference to it), so a failed upload leaves no weights on record.
+
+    Raises:
+        StoreUnavailableError: the store failed to take the file; the reason names the store.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, WEIGHTS_FILENAME)
         model.save_weights(path)
-        return upload_artifact(artifact_store=location.store, file_path=path, study_or_trial=trial)
+        try:
+            return upload_artifact(
+                artifact_store=location.store, file_path=path, study_or_trial=trial
+            )
+        except Exception as e:  # noqa: BLE001 - OSError, botocore's errors: the store failed
+            detail = str(e).splitlines()[0] if str(e) else ""
+            raise StoreUnavailableError(
+                f"artifact store {location.url} unavailable: {type(e).__name__}: {detail}"
+            ) from e
 
 
 def download_weights(
