@@ -93,7 +93,9 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> types.SimpleNamesp
     from lstm_tuner.job.run import run
 
     root = tmp_path_factory.mktemp("finished_run")
-    config = load_config(write_tiny_run_config(root), ["training.retrain_epochs=2"])
+    config = load_config(
+        write_tiny_run_config(root), ["training.retrain_epochs=2", "export.enabled=true"]
+    )
     out = root / "runs" / "tiny"
     result = run(config, RunOptions(study_name="tiny", output_dir=str(out)))
     return types.SimpleNamespace(root=root, out=out, result=result, name="tiny")

@@ -239,12 +239,12 @@ PLAIN = "t,load,temp\n0,10.5,1\n1,11.25,2\n2,1234.5,3\n"
 def test_files_as_people_have_them_read_as_the_plain_file(tmp_path, name, data, options, described):
     from lstm_tuner.timeseries.csv_file import read_series
 
-    plain = read_series(write_csv(tmp_path, PLAIN, "plain.csv"), "load", ["temp"], "t")
     path = tmp_path / "other.csv"
     path.write_bytes(data)
     other = read_series(path, "load", ["temp"], "t", **options)
-    np.testing.assert_array_equal(other.values, plain.values)
-    assert other.times == plain.times == ["0", "1", "2"]
+    # PLAIN's numbers, written out here rather than read by the parser under test
+    np.testing.assert_array_equal(other.values, [[10.5, 1.0], [11.25, 2.0], [1234.5, 3.0]])
+    assert other.times == ["0", "1", "2"]
     assert other.format.describe() == (f" ({described})" if described else "")
 
 

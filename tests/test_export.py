@@ -78,10 +78,19 @@ def test_delta_export_adds_the_raw_reference_back_inside_the_graph(
     expected = reference(windows) + change_raw
     assert served.shape == (9, 3)
     np.testing.assert_allclose(served, expected, rtol=1e-5, atol=1e-4)
-    # a window shifted by a constant shifts the delta forecast by the same constant
+    # A window shifted by a constant: the reference moves by exactly that constant, and the
+    # change moves too, since the model sees z-scored levels; the same computation by hand holds.
     shifted = windows.copy()
     shifted[:, :, 0] += 1000.0
-    assert not np.allclose(_serve(tmp_path / "delta", shifted), served)
+    z_shifted = head.predict(((shifted - MEAN) / SCALE).astype(np.float32), verbose=0)
+    change_shifted = (z_shifted * layer.scale.numpy() + layer.offset.numpy()) * SCALE[0]
+    np.testing.assert_allclose(reference(shifted) - reference(windows), 1000.0, rtol=1e-6)
+    np.testing.assert_allclose(
+        _serve(tmp_path / "delta", shifted),
+        reference(shifted) + change_shifted,
+        rtol=1e-5,
+        atol=1e-3,
+    )
 
 
 def test_level_export_unscales_the_models_output(tmp_path):

@@ -224,6 +224,17 @@ def test_run_writes_every_plot_and_links_them_from_the_summary(finished_run):
     actual, retrained = np.array(pred["actual"]), np.array(pred["retrained"])
     np.testing.assert_allclose(actual[:, 0], load[192:], rtol=1e-6)
     assert retrained.shape == (48, 1)
+    # the reported forecasts are the exported model's on the raw windows (its scaling runs in the
+    # SavedModel's graph, not in the evaluation's code), and so are the interval bands
+    import tensorflow as tf
+
+    serve = tf.saved_model.load(str(out / "export" / "final")).signatures["serving_default"]
+    windows = np.stack([load[t - 8 : t, None] for t in range(192, 240)]).astype(np.float32)
+    served = serve(window=tf.constant(windows))
+    np.testing.assert_allclose(retrained, served["prediction"].numpy(), rtol=1e-5, atol=1e-4)
+    bands = pred["intervals"]
+    for name in ("lower_80", "upper_80", "lower_95", "upper_95"):
+        np.testing.assert_allclose(bands[name], served[name].numpy(), rtol=1e-5, atol=1e-4)
     assert np.mean((retrained[:, 0] - load[192:]) ** 2) == pytest.approx(
         evaluation["test"]["models"]["retrained"]["mse"], rel=1e-6
     )

@@ -547,6 +547,8 @@ def test_hyperband_runs_max_trials_with_its_pruned_trials_counted(tmp_path, sine
     _search(tuner, sine_windows)
     trials = tuner.study.trials
     assert len(trials) == 5 and {t.state.name for t in trials} <= {"COMPLETE", "PRUNED"}
+    # the budget counts pruned trials: at least one was pruned (seeded), and none ran again
+    assert [t.state.name for t in trials].count("PRUNED") >= 1, [t.state.name for t in trials]
     # every trial trained up to max_epochs unless the pruner stopped it
     for t in trials:
         epochs = len(t.intermediate_values)
