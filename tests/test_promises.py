@@ -113,3 +113,41 @@ def test_the_oracle_write_methods_and_logger_are_refused(tmp_path):
             getattr(tuner.oracle, name)
     with pytest.raises(ValueError, match="KerasTuner deprecated its logger"):
         lt.RandomSearch(build, objective="val_loss", directory=tmp_path, logger=object())
+
+
+def test_rolling_origin_errors_per_step_ahead_by_hand(tmp_path):
+    """horizon > 1: every test window is an origin, and the error of each step ahead is the mean
+    over origins of (forecast - actual)^2 at that step, in original units; the plot is written."""
+    import keras
+
+    from lstm_tuner.job.verdict import evaluate_on_test
+    from lstm_tuner.reporting import model_plots
+    from lstm_tuner.timeseries.series import load_data
+
+    csv = _weekly_csv(tmp_path / "w.csv", n=300)
+    config = config_from_dict(
+        {
+            "data": {"csv": str(csv), "target": "y", "window_size": 8, "horizon": 3},
+            "evaluation": {"statistical_models": [], "interval_levels": []},
+        }
+    )
+    data = load_data(config.data)
+    model = keras.Sequential([keras.Input((8, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    test = evaluate_on_test({"best_trial": model}, data, config)
+    # by hand: the raw series, the test origins, the model on the scaled windows, unscaled here
+    y = np.loadtxt(csv, skiprows=1)
+    _, validation_end = data.boundaries
+    origins = np.arange(validation_end, len(y) - 2)
+    assert test["test_windows"] == len(origins)
+    mean, std = y[: data.boundaries[0]].mean(), y[: data.boundaries[0]].std()
+    windows = np.stack([(y[t - 8 : t] - mean) / std for t in origins])[..., None]
+    forecast = model.predict(windows.astype(np.float32), verbose=0) * std + mean
+    actual = np.stack([y[t : t + 3] for t in origins])
+    per_step = ((forecast - actual) ** 2).mean(axis=0)
+    np.testing.assert_allclose(test["models"]["best_trial"]["mse_per_step"], per_step, rtol=1e-4)
+    naive = ((y[origins - 1, None] - actual) ** 2).mean(axis=0)
+    np.testing.assert_allclose(test["baselines"]["naive_last_value"]["mse_per_step"], naive)
+    written = model_plots.write_forecast_plots(
+        {"test": json.loads(json.dumps(test))}, str(tmp_path / "plots")
+    )
+    assert "error_per_step.png" in [Path(p).name for p in written]
