@@ -151,3 +151,41 @@ def test_rolling_origin_errors_per_step_ahead_by_hand(tmp_path):
         {"test": json.loads(json.dumps(test))}, str(tmp_path / "plots")
     )
     assert "error_per_step.png" in [Path(p).name for p in written]
+
+
+def test_each_finished_trial_logs_a_line_with_its_values_and_a_rough_time_left(caplog):
+    """ "Trial 1 COMPLETE (2 of 5 finished): val_loss=0.3, best ...; u=2; elapsed ..., about 60 s
+    left (rough)": the median finished trial (10 s and 30 s: 20 s) times the 3 trials left."""
+    import datetime
+
+    import optuna
+
+    from lstm_tuner.engine.hyperparameters import RECORDED_ATTR
+    from lstm_tuner.engine.progress import SearchProgress
+
+    study = optuna.create_study()
+    start = datetime.datetime(2026, 1, 1)
+    distributions = {"u": optuna.distributions.IntDistribution(1, 4)}
+    progress = SearchProgress(study, 5, "val_loss", live=False)
+    for seconds, value, units in ((10, 0.5, 1), (30, 0.3, 2)):
+        study.add_trial(
+            optuna.trial.FrozenTrial(
+                number=0,
+                state=optuna.trial.TrialState.COMPLETE,
+                value=value,
+                datetime_start=start,
+                datetime_complete=start + datetime.timedelta(seconds=seconds),
+                params={"u": units},
+                distributions=distributions,
+                user_attrs={RECORDED_ATTR: {"u": units}},
+                system_attrs={},
+                intermediate_values={},
+                trial_id=0,
+            )
+        )
+        with caplog.at_level("INFO"):
+            progress.trial_finished(study, study.trials[-1])
+    line = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Trial 1 ")][0]
+    assert line.startswith("Trial 1 COMPLETE (2 of 5 finished): val_loss=0.3, best 0.3 (trial 1)")
+    assert "; u=2; elapsed " in line
+    assert line.endswith(", about 60 s left (rough)")
