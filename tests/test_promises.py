@@ -189,3 +189,53 @@ def test_each_finished_trial_logs_a_line_with_its_values_and_a_rough_time_left(c
     assert line.startswith("Trial 1 COMPLETE (2 of 5 finished): val_loss=0.3, best 0.3 (trial 1)")
     assert "; u=2; elapsed " in line
     assert line.endswith(", about 60 s left (rough)")
+
+
+def test_reevaluation_chooses_by_the_mean_and_reuses_recorded_runs(tmp_path):
+    """study.reevaluate_top_k: K=2, S=3: the two best trials get 2 more runs each, the one with
+    the lower mean wins; a second selection on the same study trains nothing."""
+    import keras
+
+    import lstm_tuner as lt
+    from lstm_tuner.job.selection import REEVALUATION_ATTR, select_trial
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = (x @ np.array([1.0, -2.0, 0.5, 0.0], dtype="float32"))[:, None]
+    fits = []
+
+    class Counted(lt.HyperModel):
+        def build(self, hp):
+            model = keras.Sequential(
+                [
+                    keras.Input((4,)),
+                    keras.layers.Dense(hp.Int("units", 1, 8)),
+                    keras.layers.Dense(1),
+                ]
+            )
+            model.compile(keras.optimizers.Adam(hp.Float("lr", 1e-3, 1e-1, sampling="log")), "mse")
+            return model
+
+        def fit(self, hp, model, *args, **kwargs):
+            fits.append(hp.values["units"])
+            return model.fit(*args, **kwargs)
+
+    tuner = lt.RandomSearch(
+        Counted(), objective="val_loss", max_trials=3, seed=0, directory=tmp_path
+    )
+    fit_kwargs = {"validation_data": (x, y), "epochs": 2, "verbose": 0}
+    tuner.search(x, y, **fit_kwargs)
+    assert len(fits) == 3
+    chosen = select_trial(tuner, 2, 3, (x, y), fit_kwargs)
+    assert len(fits) == 3 + 2 * 2  # two more runs of each of the two best
+    recorded = tuner.study.user_attrs[REEVALUATION_ATTR]
+    top = sorted(tuner.study.trials, key=lambda t: t.value)[:2]
+    means = {}
+    for trial in top:
+        values = recorded[str(trial.number)]["values"]
+        assert len(values) == 3 and values[0] == trial.value  # the trial's own run first
+        means[trial.number] = float(np.mean(values))
+        assert recorded[str(trial.number)]["mean"] == pytest.approx(means[trial.number])
+    assert chosen.trial.number == min(means, key=means.get)
+    again = select_trial(tuner, 2, 3, (x, y), fit_kwargs)
+    assert len(fits) == 7 and again.trial.number == chosen.trial.number  # nothing retrained
