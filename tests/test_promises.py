@@ -111,6 +111,20 @@ def test_the_oracle_write_methods_and_logger_are_refused(tmp_path):
     for name in ("create_trial", "update_trial", "end_trial", "score_trial", "populate_space"):
         with pytest.raises(AttributeError, match=rf"oracle\.{name}: .*Optuna study"):
             getattr(tuner.oracle, name)
+    tuner.search(
+        np.zeros((4, 2)),
+        np.zeros((4, 1)),
+        validation_data=(np.zeros((4, 2)), np.zeros((4, 1))),
+        epochs=1,
+        verbose=0,
+    )
+    trial = tuner.oracle.get_best_trials(1)[0]
+    with pytest.raises(AttributeError, match=r"trial\.save: .*read-only"):
+        getattr(trial, "save")  # noqa: B009
+    with pytest.raises(AttributeError, match=r"trial\.metrics\.update: .*read-only"):
+        getattr(trial.metrics, "update")  # noqa: B009
+    with pytest.raises(AttributeError, match="object has no attribute 'nothing'"):
+        getattr(trial, "nothing")  # noqa: B009
     with pytest.raises(ValueError, match="KerasTuner deprecated its logger"):
         lt.RandomSearch(build, objective="val_loss", directory=tmp_path, logger=object())
 

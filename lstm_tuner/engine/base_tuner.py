@@ -185,6 +185,7 @@ class BaseTuner:
         self._consecutive_failures = 0
         self._progress: SearchProgress | None = None
         self._running: Trial | None = None
+        self._saved_state: dict[str, Any] = {}  # the state in the study, as this process knows it
         if TUNER_STATE_ATTR in self.study.user_attrs:  # as KerasTuner reloads an existing project
             self.reload()
 
@@ -420,15 +421,17 @@ class BaseTuner:
         """Keeps :meth:`get_state` in the study (user attribute ``tuner_state``). Trials need no
         saving: the storage records each one as it ends."""
         state = self.get_state()
-        if state or TUNER_STATE_ATTR in self.study.user_attrs:
-            if self.study.user_attrs.get(TUNER_STATE_ATTR) != state:
-                self.study.set_user_attr(TUNER_STATE_ATTR, state)
+        # Compared with what this process last wrote or read: no storage read per trial.
+        if state != self._saved_state:
+            self.study.set_user_attr(TUNER_STATE_ATTR, state)
+            self._saved_state = state
 
     def reload(self) -> None:
         """Restores the state :meth:`save` kept, as KerasTuner's ``reload()`` on a finished
         project. The trials are read from the storage whenever they are asked for, so the best
         models and hyperparameters are there without it."""
-        self.set_state(dict(self.study.user_attrs.get(TUNER_STATE_ATTR) or {}))
+        self._saved_state = dict(self.study.user_attrs.get(TUNER_STATE_ATTR) or {})
+        self.set_state(dict(self._saved_state))
 
     def get_trial_dir(self, trial_id: str | int) -> str:
         """``<project_dir>/trial_<trial_id>``, created if missing: a local directory user code can

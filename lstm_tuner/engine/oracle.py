@@ -35,6 +35,18 @@ def trial_id(number: int, max_trials: int | None) -> str:
     return f"{number:0{len(str(max_trials or 1))}d}"
 
 
+def _refusing(names: tuple[str, ...], message: str) -> Any:
+    """A ``__getattr__`` that refuses KerasTuner's ``names`` with ``message`` (``{name}`` in it)
+    in one line, and is the usual AttributeError for anything else."""
+
+    def __getattr__(self: Any, name: str) -> Any:
+        if name in names:
+            raise AttributeError(message.format(name=name))
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    return __getattr__
+
+
 class MetricsTracker:
     """The per-epoch metrics of a trial (``trial.metrics`` in KerasTuner)."""
 
@@ -107,25 +119,19 @@ class MetricsTracker:
             }
         }
 
-    def __getattr__(self, name: str) -> Any:
-        if name in _READ_ONLY_METRICS:
-            raise AttributeError(
-                f"trial.metrics.{name}: a trial's metrics are what its training logged, kept in "
-                "the study (the trial's history); this view is read-only"
-            )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-
-_READ_ONLY_METRICS = (
-    "register",
-    "register_metrics",
-    "update",
-    "set_history",
-    "from_config",
-    "to_proto",
-    "from_proto",
-)
-_READ_ONLY_TRIAL = ("save", "load", "reload", "set_state", "from_state", "to_proto", "from_proto")
+    __getattr__ = _refusing(
+        (
+            "register",
+            "register_metrics",
+            "update",
+            "set_history",
+            "from_config",
+            "to_proto",
+            "from_proto",
+        ),
+        "trial.metrics.{name}: a trial's metrics are what its training logged, kept in the study "
+        "(the trial's history); this view is read-only",
+    )
 
 
 class Trial:
@@ -207,13 +213,11 @@ class Trial:
             "message": self.message,
         }
 
-    def __getattr__(self, name: str) -> Any:
-        if name in _READ_ONLY_TRIAL:
-            raise AttributeError(
-                f"trial.{name}: a trial is kept in the study's storage, which records it as it "
-                "runs; this view is read-only (tuner.study for the Optuna trial)"
-            )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    __getattr__ = _refusing(
+        ("save", "load", "reload", "set_state", "from_state", "to_proto", "from_proto"),
+        "trial.{name}: a trial is kept in the study's storage, which records it as it runs; this "
+        "view is read-only (tuner.study for the Optuna trial)",
+    )
 
     def __repr__(self) -> str:
         return f"Trial(trial_id={self.trial_id!r}, status={self.status!r}, score={self.score!r})"
@@ -331,17 +335,15 @@ class Oracle:
     def reload(self) -> None:
         """Nothing to read: every read of the oracle goes to the storage."""
 
-    def __getattr__(self, name: str) -> Any:
-        if name in (
+    __getattr__ = _refusing(
+        (
             "create_trial",
             "update_trial",
             "end_trial",
             "score_trial",
             "populate_space",
             "update_space",
-        ):
-            raise AttributeError(
-                f"oracle.{name}: lstm_tuner's trials are run by the Optuna study "
-                f"(tuner.study); use study.ask()/study.tell() or tuner.search() instead"
-            )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        ),
+        "oracle.{name}: lstm_tuner's trials are run by the Optuna study (tuner.study); use "
+        "study.ask()/study.tell() or tuner.search() instead",
+    )
