@@ -28,3 +28,48 @@ from lstm_tuner.storage.study import redact_url
 def test_redact_url_hides_every_password(url, shown):
     assert redact_url(url) == shown
     assert "secret" not in redact_url(url) and "ss:w" not in redact_url(url)
+
+
+_OPEN_FRESH = """
+import pathlib, sys, time
+from lstm_tuner.storage.study import open_storage
+pathlib.Path(sys.argv[2] + ".ready" + sys.argv[3]).touch()
+while not pathlib.Path(sys.argv[2] + ".go").exists():
+    time.sleep(0.01)
+for i in range(8):  # eight new databases, opened in step with the other processes
+    open_storage(f"{sys.argv[1]}{i}.db")
+"""
+
+
+def test_processes_opening_one_fresh_database_together_all_succeed(tmp_path):
+    # Two workers started together on a new SQLite file both create Optuna's tables; the loser's
+    # CREATE TABLE fails with "already exists" (or its schema version row with a UNIQUE
+    # violation) unless opening is retried. Seen in CI as a worker exiting with "cannot be opened:
+    # table trial_system_attributes already exists". The processes import first, then open at once.
+    import subprocess
+    import sys
+    import time
+
+    n = 4
+    signal = tmp_path / "sig"
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _OPEN_FRESH,
+                f"sqlite:///{tmp_path / 'race'}",
+                str(signal),
+                str(i),
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(n)
+    ]
+    deadline = time.monotonic() + 120
+    while len(list(tmp_path.glob("sig.ready*"))) < n and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (tmp_path / "sig.go").touch()
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * n, "\n".join(e for e in errors if e)[-2000:]

@@ -57,6 +57,9 @@ def sqlalchemy_url(url: str) -> str:
 #: 8, 8 s (about 30 s), enough for a managed database's restart or failover.
 STORAGE_RETRY_WAITS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)
 
+#: How many times opening a new database is tried when another process is creating its tables.
+SCHEMA_RACE_ATTEMPTS = 5
+
 
 class StorageUnavailableError(optuna.exceptions.StorageInternalError):
     """The storage stayed unreachable through every retry of a call."""
@@ -147,6 +150,30 @@ RetryingStorage = type(
 )
 
 
+def _create_rdb_storage(url: str, **kwargs: Any) -> optuna.storages.RDBStorage:
+    """``RDBStorage(url, ...)``, tolerating another process that creates the same new database's
+    tables at the same moment (two workers started together on a fresh file or schema): the loser's
+    ``CREATE TABLE`` fails with "already exists", and opening again finds the finished schema."""
+    for attempt in range(SCHEMA_RACE_ATTEMPTS):
+        try:
+            return optuna.storages.RDBStorage(url, **kwargs)
+        except Exception as e:
+            if attempt + 1 == SCHEMA_RACE_ATTEMPTS or not _schema_race(e):
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _schema_race(error: BaseException) -> bool:
+    """The errors a concurrent schema creation gives: a table, index or type that already exists,
+    or the schema version row (alembic_version) that the other process inserted first."""
+    text = str(error).lower()
+    return any(
+        sign in text
+        for sign in ("already exists", "unique constraint", "duplicate key", "duplicate entry")
+    )
+
+
 def open_storage(
     storage: str | optuna.storages.BaseStorage,
     *,
@@ -175,7 +202,7 @@ def open_storage(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            rdb = optuna.storages.RDBStorage(
+            rdb = _create_rdb_storage(
                 storage,
                 engine_kwargs=engine_kwargs,
                 heartbeat_interval=heartbeat_interval_s,
