@@ -103,7 +103,11 @@ def _rebuilt_model(run_dir: Path, export_name: str, weights: Path):
     return model
 
 
-def _serving_matches_keras(run_dir: Path, export_name: str, weights: Path, raw: np.ndarray) -> None:
+def _serving_matches_keras(
+    run_dir: Path, export_name: str, weights: Path, raw: np.ndarray, *, log: bool = False
+) -> None:
+    """The export serves what the Keras model predicts on windows scaled here by hand (with
+    ``log``: the target's natural log standardized, and the forecast exponentiated)."""
     import tensorflow as tf
 
     export_dir = run_dir / "export" / export_name
@@ -120,11 +124,17 @@ def _serving_matches_keras(run_dir: Path, export_name: str, weights: Path, raw: 
 
     model = _rebuilt_model(run_dir, export_name, weights)
     # The scaling, computed here from the CSV's rows: the training split is the first 60% in time.
-    train = raw[: round(0.6 * len(raw))]
+    seen = raw.copy()
+    if log:
+        seen[:, 0] = np.log(raw[:, 0])
+    train = seen[: round(0.6 * len(raw))]
     mean, std = train.mean(axis=0), train.std(axis=0)
+    inputs = np.stack([seen[i : i + 8] for i in range(0, 40, 3)])
     expected = (
-        model.predict(((windows - mean) / std).astype(np.float32), verbose=0) * std[0] + mean[0]
+        model.predict(((inputs - mean) / std).astype(np.float32), verbose=0) * std[0] + mean[0]
     )
+    if log:
+        expected = np.exp(expected)
     assert served.shape == (len(windows), 1)
     # raw units in and out: predictions are on the scale of the load (~100), not standardized
     assert 50 < float(np.mean(served)) < 150
@@ -321,6 +331,52 @@ def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
     assert "| AutoETS | 80% | " in summary
     assert evaluation["verdict"] in proc.stdout
     _serving_matches_keras(run_dir, "final", run_dir / "retrained.weights.h5", raw)
+
+
+@pytest.mark.slow
+def test_log_scale_run_trains_on_the_log_and_serves_original_units(workdir: Path):
+    # data.target_scale: log end to end: the search, the retraining, the evaluation in original
+    # units and the export, which must take raw windows and serve exp of the model's forecast.
+    raw = read_series_in_time_order(workdir / "series.csv")
+    assert (raw[:, 0] > 0).all()
+    proc = run_cli(
+        workdir,
+        "--config",
+        "tiny.yaml",
+        "--study-name",
+        "log",
+        "--n_trials",
+        "2",
+        "--override",
+        "training.epochs=1",
+        "--override",
+        "data.target_scale=log",
+        "--retrain_epochs",
+        "2",
+        "--no_plots",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_dir = workdir / "runs" / "log"
+    evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    test = evaluation["test"]
+    assert test["target_scale"] == "log"
+    assert "The model saw the target's natural log" in (run_dir / "summary.md").read_text()
+    meta = json.loads((run_dir / "export" / "final" / "metadata.json").read_text())
+    assert meta["scaling"]["target_log"] is True
+    assert meta["config"]["data"]["target_scale"] == "log"
+    # the test windows' forecasts in evaluation.json are the export's, in original units
+    import tensorflow as tf
+
+    windows = np.stack([raw[t - 8 : t] for t in range(240, 300)]).astype(np.float32)
+    served = (
+        tf.saved_model.load(str(run_dir / "export" / "final"))
+        .signatures["serving_default"](window=tf.constant(windows))["prediction"]
+        .numpy()
+    )
+    np.testing.assert_allclose(
+        np.ravel(test["test_predictions"]["retrained"]), np.ravel(served), rtol=1e-5
+    )
+    _serving_matches_keras(run_dir, "final", run_dir / "retrained.weights.h5", raw, log=True)
 
 
 def verdict_of(test: dict) -> str:

@@ -130,6 +130,38 @@ def test_scaler_dict_round_trip_through_json() -> None:
         Scaler.from_dict({"mean": [0.0], "scale": [0.0]})
 
 
+def test_log_target_scaler_standardizes_the_log_and_inverts_with_exp() -> None:
+    train = np.array([[1.0, 5.0], [np.e**2, 7.0]])
+    scaler = Scaler.fit(train, log_target=True)
+    np.testing.assert_allclose(scaler.mean, [1.0, 6.0])  # mean of log y: (0 + 2) / 2
+    np.testing.assert_allclose(scaler.scale, [1.0, 1.0])
+    np.testing.assert_allclose(scaler.transform(np.array([[np.e**3, 8.0]])), [[2.0, 2.0]])
+    np.testing.assert_allclose(scaler.inverse_transform_target(np.array([[2.0]])), [[np.e**3]])
+    values = np.array([[3.0, 1.0], [40.0, 2.0], [0.5, 3.0]])
+    np.testing.assert_allclose(
+        scaler.inverse_transform_target(scaler.transform(values)[:, 0]), values[:, 0]
+    )
+    restored = Scaler.from_dict(json.loads(json.dumps(scaler.to_dict())))
+    assert restored.log_target and not Scaler.fit(train).log_target
+    assert not Scaler.from_dict({"mean": [0.0], "scale": [1.0]}).log_target  # written before it
+    with pytest.raises(DataError, match="must be > 0 everywhere, got -1 at row 1"):
+        scaler.transform(np.array([[1.0, 0.0], [-1.0, 0.0]]))
+
+
+def test_load_data_log_scale_needs_a_positive_target(tmp_path: Path) -> None:
+    rows = "".join(f"{t},{(t % 7) + 1 if t != 93 else 0}\n" for t in range(100))
+    path = str(write_csv(tmp_path, "t,y\n" + rows, "zero.csv"))
+    config = DataConfig(source="csv", csv=path, target="y", window_size=8, target_scale="log")
+    with pytest.raises(DataError) as info:
+        load_data(config)
+    assert str(info.value) == (
+        f"{path}: column 'y' (data.target) must be > 0 in every row for data.target_scale: log, "
+        "got 0 at row 93 (use linear)"
+    )
+    data = load_data(dataclasses.replace(config, target_scale="linear"))
+    assert not data.scaler.log_target
+
+
 # --- load_data ---------------------------------------------------------------------------------------
 
 

@@ -59,6 +59,7 @@ from lstm_tuner.names import (
     SAMPLERS,
     SOURCES,
     STATISTICAL_MODELS,
+    TARGET_SCALES,
     TARGET_TRANSFORMS,
     THOUSANDS_SEPARATORS,
 )
@@ -118,6 +119,11 @@ class DataConfig:
             delta when the series has a season that fits in the window, else delta and level,
             searched as the hyperparameter ``target_transform``), or a list of them, searched
             likewise.
+        target_scale: ``"linear"`` (the default) or ``"log"``: the model sees and forecasts the
+            natural log of the target (every value must be > 0), and its forecasts are mapped
+            back with ``exp``, inside the export's graph too. For positive series whose seasonal
+            swing grows with their level (multiplicative seasonality); composed with every
+            ``target_transform`` (``seasonal_delta`` then forecasts the seasonal ratio).
         season_length: The season of the seasonal-naive baseline and of MASE, in steps; ``null``
             detects it from the training split; 1 means no season.
         delimiter: The CSV file's field delimiter; ``null`` sniffs it from the header
@@ -143,6 +149,7 @@ class DataConfig:
     target_transform: str | tuple[str, ...] = rule_field(
         "auto", choice_or_list_rule(("auto", *TARGET_TRANSFORMS))
     )
+    target_scale: str = rule_field("linear", one_of_rule(TARGET_SCALES))
     season_length: int | None = rule_field(
         None, integer_rule(1, "must be an integer >= 1", nullable=True)
     )

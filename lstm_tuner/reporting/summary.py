@@ -109,7 +109,13 @@ def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list
         + (f"{season} ({test['season_source']})" if season else f"none ({test['season_source']})")
         + f"; MASE divides the MAE by {test['mase_scale']:.4g}, the in-sample MAE of the "
         + ("seasonal naive" if season else "naive")
-        + " forecast on the training split.",
+        + " forecast on the training split."
+        + (
+            " The model saw the target's natural log (data.target_scale: log); its forecasts "
+            "are mapped back with exp before any error is computed."
+            if test.get("target_scale") == "log"
+            else ""
+        ),
         "",
     ]
     rows = [

@@ -58,6 +58,7 @@ def export_model(
     target_scale: float,
     metadata: Mapping[str, Any],
     intervals: ConformalIntervals | None = None,
+    log_target: bool = False,
 ) -> str:
     """Exports ``model`` as a SavedModel with scaling inside the serving graph.
 
@@ -69,6 +70,9 @@ def export_model(
         metadata: Written to ``metadata.json`` in the export directory (package versions are added).
         intervals: Calibrated in the target's original units; the signature then also returns
             each level's bounds, and ``metadata.json`` records them under ``intervals``.
+        log_target: The model sees and forecasts the target's natural log (data.target_scale:
+            log): the graph takes the log of feature 0 before scaling and ``exp`` of the
+            forecast; target_mean / target_scale are then those of the log.
 
     Returns:
         The export directory.
@@ -92,8 +96,12 @@ def export_model(
     relative = intervals is not None and intervals.scale == "relative"
 
     def serve(window: tf.Tensor) -> dict[str, tf.Tensor]:
+        if log_target:
+            window = tf.concat([tf.math.log(window[..., :1]), window[..., 1:]], axis=-1)
         scaled = model((window - mean) / scale, training=False)
         prediction = scaled * t_scale + t_mean
+        if log_target:
+            prediction = tf.exp(prediction)
         out = {"prediction": prediction}
         for lower, upper, offsets in bands:
             width = offsets * tf.abs(prediction) if relative else offsets
@@ -128,6 +136,7 @@ def export_model(
                 "input_scale": [float(v) for v in np.ravel(input_scale)],
                 "target_mean": float(target_mean),
                 "target_scale": float(target_scale),
+                "target_log": bool(log_target),
             },
             "signature": {
                 "name": "serving_default",
@@ -208,4 +217,5 @@ def export_trained(
             "config": run_config,
         },
         intervals=intervals,
+        log_target=scaler.log_target,
     )

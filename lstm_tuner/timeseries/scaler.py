@@ -1,5 +1,5 @@
-"""Per-column standardization fitted on the training split only (NumPy), and its JSON form, which the
-export's ``metadata.json`` and the retraining share."""
+"""Per-column standardization fitted on the training split only (NumPy), optionally of the target's
+natural log, and its JSON form, which the export's ``metadata.json`` and the retraining share."""
 
 from __future__ import annotations
 
@@ -16,16 +16,23 @@ from lstm_tuner.errors import DataError
 class Scaler:
     """Per-column standardization, fitted on the training split only.
 
+    With ``log_target`` the target (column 0) is standardized on the natural-log scale: the model
+    sees and forecasts ``(log y - mean[0]) / scale[0]``, and :meth:`inverse_transform_target` maps
+    back with ``exp`` (data.target_scale: log). Every target value must then be > 0.
+
     ``eq=False``: arrays have no single truth value, so scalers compare by identity.
 
     Attributes:
-        mean: float64 ``[features]``, the training mean of each column.
+        mean: float64 ``[features]``, the training mean of each column (of ``log y`` for the target
+            with ``log_target``).
         scale: float64 ``[features]``, the training standard deviation of each column; 1.0 for a
             constant column, so that it maps to 0 instead of dividing by zero.
+        log_target: Whether column 0 is standardized on the log scale.
     """
 
     mean: np.ndarray
     scale: np.ndarray
+    log_target: bool = False
 
     def __post_init__(self) -> None:
         mean = np.array(self.mean, dtype=np.float64, ndmin=1)
@@ -46,12 +53,13 @@ class Scaler:
         object.__setattr__(self, "scale", scale)
 
     @classmethod
-    def fit(cls, values: np.ndarray) -> Scaler:
+    def fit(cls, values: np.ndarray, log_target: bool = False) -> Scaler:
         """Fits the scaler to the training part of a series.
 
         Args:
             values: ``[time, features]``, the training split only, so that no statistic of the
                 validation or test data leaks into training.
+            log_target: Standardize the target's natural log (every target value must be > 0).
 
         Returns:
             The fitted scaler.
@@ -67,11 +75,15 @@ class Scaler:
             )
         if not np.isfinite(values).all():
             raise DataError("Scaler.fit: values must be finite, got NaN or infinity")
+        if log_target:
+            values = _log_target(values, "Scaler.fit")
         mean = values.mean(axis=0)
         std = values.std(axis=0)
         # Exact constancy test: the std of a constant float column can come out as 1e-17, not 0.
         constant = np.ptp(values, axis=0) == 0
-        return cls(mean=mean, scale=np.where(constant | ~(std > 0), 1.0, std))
+        return cls(
+            mean=mean, scale=np.where(constant | ~(std > 0), 1.0, std), log_target=log_target
+        )
 
     @property
     def num_features(self) -> int:
@@ -95,10 +107,13 @@ class Scaler:
                 f"Scaler.transform: values must have shape [time, {self.num_features}], got shape "
                 f"{values.shape}"
             )
+        if self.log_target:
+            values = _log_target(values, "Scaler.transform")
         return (values - self.mean) / self.scale
 
     def inverse_transform_target(self, y: np.ndarray) -> np.ndarray:
-        """Maps scaled target values (column 0) back to the original units: ``y * scale[0] + mean[0]``.
+        """Maps scaled target values (column 0) back to the original units: ``y * scale[0] + mean[0]``,
+        then ``exp`` of that with ``log_target``.
 
         Args:
             y: Any shape, e.g. predictions ``[batch, horizon]``.
@@ -106,20 +121,49 @@ class Scaler:
         Returns:
             float64, the shape of ``y``.
         """
-        return np.asarray(y, dtype=np.float64) * self.scale[0] + self.mean[0]
+        level = np.asarray(y, dtype=np.float64) * self.scale[0] + self.mean[0]
+        return np.exp(level) if self.log_target else level
 
-    def to_dict(self) -> dict[str, list[float]]:
-        """JSON-friendly form: ``{"mean": [...], "scale": [...]}``."""
-        return {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form: ``{"mean": [...], "scale": [...], "log_target": bool}``."""
+        return {
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "log_target": self.log_target,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Scaler:
-        """The inverse of :meth:`to_dict`.
+        """The inverse of :meth:`to_dict` (``log_target`` may be absent: a scaler written before it
+        existed is linear).
 
         Raises:
             DataError: A key is missing or unknown, or the values break a rule of the scaler.
         """
         keys = set(data)
-        if keys != {"mean", "scale"}:
-            raise DataError(f"Scaler.from_dict: keys must be ['mean', 'scale'], got {sorted(keys)}")
-        return cls(mean=np.asarray(data["mean"]), scale=np.asarray(data["scale"]))
+        if not {"mean", "scale"} <= keys <= {"mean", "scale", "log_target"}:
+            raise DataError(
+                f"Scaler.from_dict: keys must be ['mean', 'scale'] and optionally 'log_target', "
+                f"got {sorted(keys)}"
+            )
+        log_target = data.get("log_target", False)
+        if not isinstance(log_target, bool):
+            raise DataError(
+                f"Scaler.from_dict: log_target must be true or false, got {log_target!r}"
+            )
+        return cls(
+            mean=np.asarray(data["mean"]), scale=np.asarray(data["scale"]), log_target=log_target
+        )
+
+
+def _log_target(values: np.ndarray, where: str) -> np.ndarray:
+    """``values`` with column 0 replaced by its natural log; every target value must be > 0."""
+    target = values[:, 0]
+    if not (target > 0).all():
+        bad = int(np.flatnonzero(~(target > 0))[0])
+        raise DataError(
+            f"{where}: a log-scale target must be > 0 everywhere, got {target[bad]:g} at row {bad}"
+        )
+    logged = values.copy()
+    logged[:, 0] = np.log(target)
+    return logged

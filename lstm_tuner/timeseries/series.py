@@ -327,7 +327,14 @@ def load_data(config: DataSection) -> SeriesData:
                 f"{needed}; use a longer series, a smaller data.window_size or larger split fractions"
             )
     check_learnable(source, train, column_names)
-    scaler = Scaler.fit(train)
+    log_target = config.target_scale == "log"
+    if log_target and not (values[:, 0] > 0).all():
+        row = int(np.flatnonzero(~(values[:, 0] > 0))[0])
+        raise DataError(
+            f"{source}: column {column_names[0]!r} (data.target) must be > 0 in every row for "
+            f"data.target_scale: log, got {values[row, 0]:g} at row {row} (use linear)"
+        )
+    scaler = Scaler.fit(train, log_target=log_target)
     boundaries = (len(train), len(train) + len(validation))
     windows = split_windows(
         scaler.transform(values), boundaries, config.window_size, config.horizon
