@@ -92,13 +92,18 @@ def _rebuilt_model(run_dir: Path, export_name: str, weights: Path):
     from lstm_tuner.config import load_config
     from lstm_tuner.engine.hyperparameters import HyperParameters
     from lstm_tuner.job.run import make_hypermodel
+    from lstm_tuner.lstm.model import SeedEnsemble
 
     meta = json.loads((run_dir / "export" / export_name / "metadata.json").read_text())
     config = load_config(run_dir.parent.parent / "tiny.yaml")
-    model = make_hypermodel(config, 2, meta["season_length"]).build(
-        HyperParameters.from_values(meta["hyperparameters"])
-    )
-    model.optimizer.build(model.trainable_variables)  # the weights file holds its state too
+    members = []
+    for _ in range(meta.get("seeds", 1)):  # training.retrain_seeds: the mean of that many models
+        member = make_hypermodel(config, 2, meta["season_length"]).build(
+            HyperParameters.from_values(meta["hyperparameters"])
+        )
+        member.optimizer.build(member.trainable_variables)  # the weights file holds its state too
+        members.append(member)
+    model = members[0] if len(members) == 1 else SeedEnsemble(members)
     model.load_weights(weights)
     return model
 
@@ -334,9 +339,10 @@ def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
 
 
 @pytest.mark.slow
-def test_log_scale_run_trains_on_the_log_and_serves_original_units(workdir: Path):
+def test_log_scale_seed_ensemble_run_serves_original_units(workdir: Path):
     # data.target_scale: log end to end: the search, the retraining, the evaluation in original
     # units and the export, which must take raw windows and serve exp of the model's forecast.
+    # training.retrain_seeds: 2: the retrained model is the mean of two trainings, one SavedModel.
     raw = read_series_in_time_order(workdir / "series.csv")
     assert (raw[:, 0] > 0).all()
     proc = run_cli(
@@ -351,6 +357,8 @@ def test_log_scale_run_trains_on_the_log_and_serves_original_units(workdir: Path
         "training.epochs=1",
         "--override",
         "data.target_scale=log",
+        "--override",
+        "training.retrain_seeds=2",
         "--retrain_epochs",
         "2",
         "--no_plots",
@@ -363,7 +371,12 @@ def test_log_scale_run_trains_on_the_log_and_serves_original_units(workdir: Path
     assert "The model saw the target's natural log" in (run_dir / "summary.md").read_text()
     meta = json.loads((run_dir / "export" / "final" / "metadata.json").read_text())
     assert meta["scaling"]["target_log"] is True
-    assert meta["config"]["data"]["target_scale"] == "log"
+    assert meta["config"]["data"]["target_scale"] == "log" and meta["seeds"] == 2
+    seeds = evaluation["retraining"]["seeds"]
+    assert seeds["count"] == 2 and len(seeds["runs"]) == 2
+    assert "retrained 2 times from different initializations" in (
+        (run_dir / "summary.md").read_text()
+    )
     # the test windows' forecasts in evaluation.json are the export's, in original units
     import tensorflow as tf
 

@@ -201,6 +201,9 @@ class TrainingConfig:
         epochs: Epochs per trial (the spec: 5).
         retrain_epochs: Epochs for retraining the best configuration after the search; 0 skips it.
         early_stopping_patience: Patience (epochs) of early stopping during the retraining.
+        retrain_seeds: The retrained model is the mean of this many trainings of the best
+            configuration from different initializations (the first is the trial's own), exported
+            as one SavedModel; 1: a single model.
         min_steps_per_epoch: At least this many optimizer steps per epoch: on a short series the
             training windows are visited several times per epoch (0: once per epoch).
     """
@@ -211,6 +214,7 @@ class TrainingConfig:
     epochs: int = rule_field(5, integer_rule(1, "must be an integer > 0"))
     retrain_epochs: int = rule_field(0, integer_rule(0, "must be an integer >= 0"))
     early_stopping_patience: int = rule_field(10, integer_rule(1, "must be an integer >= 1"))
+    retrain_seeds: int = rule_field(1, integer_rule(1, "must be an integer >= 1"))
     min_steps_per_epoch: int = rule_field(0, integer_rule(0, "must be an integer >= 0"))
 
 

@@ -351,6 +351,7 @@ class Tuner(BaseTuner):
         epochs: int,
         patience: int = 10,
         hyperparameters: HyperParameters | None = None,
+        execution: int = 0,
         **fit_kwargs: Any,
     ) -> tuple[keras.Model, keras.callbacks.History]:
         """The spec's next step: retrains the best configuration from scratch for longer.
@@ -360,6 +361,8 @@ class Tuner(BaseTuner):
 
         Args:
             hyperparameters: The configuration to retrain (default: the best trial's).
+            execution: Whose initialization: 0 is the best trial's own (its first execution),
+                ``i`` that of the trial's ``i``-th execution seed.
 
         Returns:
             The retrained model and its history.
@@ -373,7 +376,7 @@ class Tuner(BaseTuner):
             raise FatalError(f"study {self.study_name!r} has no COMPLETE trial to retrain")
         hp = best[0]
         # The best trial's own initialization (its first execution), now trained for longer.
-        model = self._seeded_build(hp, 0)
+        model = self._seeded_build(hp, execution)
         stopper = keras.callbacks.EarlyStopping(
             monitor=self.objective.name,
             mode=self.objective.direction,

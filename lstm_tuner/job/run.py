@@ -238,6 +238,7 @@ def run(
                 config.training.retrain_epochs,
                 config.training.early_stopping_patience,
                 options.verbose,
+                seeds=config.training.retrain_seeds,
             )
             exports["retrained"] = {
                 "source": "retrained",
@@ -245,6 +246,7 @@ def run(
                 "retrain_epochs": config.training.retrain_epochs,
                 "epochs_run": retraining["epochs_run"],
                 "validation_loss": retraining["best_validation_loss"],
+                "seeds": config.training.retrain_seeds,
             }
         # Calibrated on validation before the export, so that the bands travel with the model.
         intervals = calibrate_intervals(models, data, config)

@@ -199,9 +199,48 @@ def resolve_target_transform(
     return names[0] if len(names) == 1 else names
 
 
+@keras.saving.register_keras_serializable(package="lstm_tuner")
+class SeedEnsemble(keras.Model):
+    """The mean forecast of several trainings of one configuration (training.retrain_seeds).
+
+    Each member maps the same scaled windows to the same scaled target, so their mean is a forecast
+    of that target too; it is one model, so the export serves it as one SavedModel with the
+    members' weights inside. The mean of a few seeds' forecasts removes part of the variance that
+    one initialization's forecast carries (the seed ensembles of Hewamalage et al., IJF 2021, and
+    of Smyl's ES-RNN).
+    """
+
+    def __init__(self, members: Sequence[keras.Model], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if len(members) < 2:
+            raise ValueError(f"SeedEnsemble needs at least 2 members, got {len(members)}")
+        self.members = list(members)
+        self.build(self.members[0].input_shape)
+
+    def build(self, input_shape: Any) -> None:
+        # The members are built models; the ensemble adds no weights of its own.
+        self.built = True
+
+    def call(self, window: Any, training: bool = False) -> Any:
+        forecasts = [member(window, training=training) for member in self.members]
+        return keras.ops.mean(keras.ops.stack(forecasts, axis=0), axis=0)
+
+    @property
+    def input_shape(self) -> tuple[Any, ...]:
+        return self.members[0].input_shape
+
+    @property
+    def output_shape(self) -> tuple[Any, ...]:
+        return self.members[0].output_shape
+
+
+def _first_member(model: keras.Model) -> keras.Model:
+    return model.members[0] if isinstance(model, SeedEnsemble) else model
+
+
 def season_of_model(model: keras.Model) -> int | None:
     """The season a ``seasonal_delta`` model anchors to (``None`` for the others)."""
-    for layer in model.layers:
+    for layer in _first_member(model).layers:
         if isinstance(layer, DeltaToLevel):
             return layer.season_length
     return None
@@ -210,7 +249,7 @@ def season_of_model(model: keras.Model) -> int | None:
 def target_transform_of(model: keras.Model) -> str:
     """``"delta"``, ``"seasonal_delta"`` or ``"seasonal_growth"`` when the model forecasts changes,
     else ``"level"``."""
-    for layer in model.layers:
+    for layer in _first_member(model).layers:
         if isinstance(layer, DeltaToLevel):
             if layer.growth:
                 return "seasonal_growth"

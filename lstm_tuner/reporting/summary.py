@@ -93,7 +93,22 @@ def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list
     markdown lines."""
     test, retraining = evaluation["test"], evaluation.get("retraining")
     lines = ["## Test set: the model against free baselines and statistical models", ""]
-    if retraining:
+    seeds = (retraining or {}).get("seeds")
+    if seeds:
+        runs = ", ".join(
+            f"{run['epochs_run']} epochs (best {run['best_epoch']}, validation loss "
+            f"{run['best_validation_loss']:.4g})"
+            for run in seeds["runs"]
+        )
+        lines += [
+            f"The best configuration was retrained {seeds['count']} times from different "
+            f"initializations for up to {retraining['retrain_epochs']} epochs each, with early "
+            f"stopping (patience {retraining['patience']}): {runs}. The retrained model is the "
+            f"mean of their forecasts (validation MSE in scaled units "
+            f"{seeds['validation_mse_of_mean']:.4g}), exported as one SavedModel.",
+            "",
+        ]
+    elif retraining:
         lines += [
             f"The best configuration was retrained for up to {retraining['retrain_epochs']} epochs "
             f"with early stopping (patience {retraining['patience']}): it ran "
