@@ -16,7 +16,7 @@ DIRECTIONS: tuple[str, ...] = ("minimize", "maximize")
 STRATEGIES: tuple[str, ...] = ("auto", "default", "mirrored", "one_device")
 TARGET_TRANSFORMS: tuple[str, ...] = ("level", "delta", "seasonal_delta", "seasonal_growth")
 #: The scale the model sees the target on (lstm_tuner.timeseries.scaler.Scaler.log_target).
-TARGET_SCALES: tuple[str, ...] = ("linear", "log")
+TARGET_SCALES: tuple[str, ...] = ("auto", "linear", "log")
 DECIMAL_MARKS: tuple[str, ...] = (".", ",")
 THOUSANDS_SEPARATORS: tuple[str, ...] = (",", ".", " ", "'", "_")
 #: The statistical models of :mod:`lstm_tuner.timeseries.statistical` (statsforecast), in report order.

@@ -148,6 +148,26 @@ def test_log_target_scaler_standardizes_the_log_and_inverts_with_exp() -> None:
         scaler.transform(np.array([[1.0, 0.0], [-1.0, 0.0]]))
 
 
+def test_auto_target_scale_takes_the_log_where_the_swing_grows_with_the_level() -> None:
+    from lstm_tuner.timeseries.scaler import resolve_target_scale
+
+    t = np.arange(240)
+    season = 1 + 0.3 * np.sin(2 * np.pi * t / 12)
+    level = 100 * np.exp(0.01 * t)  # grows 11x over the series
+    multiplicative = level * season  # the swing is 30% of the level
+    additive = level + 30 * np.sin(2 * np.pi * t / 12)  # the same swing in units at any level
+    log, why = resolve_target_scale("auto", multiplicative, 12)
+    assert log and why.startswith("auto: Guerrero's Box-Cox lambda") and "< 0.5" in why
+    log, why = resolve_target_scale("auto", additive, 12)
+    assert not log and ">= 0.5" in why
+    assert resolve_target_scale("auto", multiplicative - 200, 12) == (
+        False,
+        "auto: the training split has values <= 0",
+    )
+    assert resolve_target_scale("log", additive, 12) == (True, "data.target_scale: log")
+    assert resolve_target_scale("linear", multiplicative, 12)[0] is False
+
+
 def test_load_data_log_scale_needs_a_positive_target(tmp_path: Path) -> None:
     rows = "".join(f"{t},{(t % 7) + 1 if t != 93 else 0}\n" for t in range(100))
     path = str(write_csv(tmp_path, "t,y\n" + rows, "zero.csv"))

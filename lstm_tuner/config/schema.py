@@ -119,11 +119,13 @@ class DataConfig:
             delta when the series has a season that fits in the window, else delta and level,
             searched as the hyperparameter ``target_transform``), or a list of them, searched
             likewise.
-        target_scale: ``"linear"`` (the default) or ``"log"``: the model sees and forecasts the
+        target_scale: ``"linear"`` (the default), ``"log"``: the model sees and forecasts the
             natural log of the target (every value must be > 0), and its forecasts are mapped
-            back with ``exp``, inside the export's graph too. For positive series whose seasonal
+            back with ``exp``, inside the export's graph too; for positive series whose seasonal
             swing grows with their level (multiplicative seasonality); composed with every
-            ``target_transform`` (``seasonal_delta`` then forecasts the seasonal ratio).
+            ``target_transform`` (``seasonal_delta`` then forecasts the seasonal ratio). Or
+            ``"auto"``: the log where Guerrero's Box-Cox lambda of the training split is < 0.5
+            (:func:`lstm_tuner.timeseries.scaler.resolve_target_scale`).
         season_length: The season of the seasonal-naive baseline and of MASE, in steps; ``null``
             detects it from the training split; 1 means no season.
         delimiter: The CSV file's field delimiter; ``null`` sniffs it from the header

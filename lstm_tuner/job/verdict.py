@@ -202,6 +202,7 @@ def evaluate_on_test(
     return {
         "units": f"original units of {data.target_name!r}",
         "target_scale": "log" if data.scaler.log_target else "linear",
+        "target_scale_source": data.target_scale_source,
         "test_windows": len(actual),
         "horizon": horizon,
         "season_length": season,

@@ -126,9 +126,11 @@ def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list
         + ("seasonal naive" if season else "naive")
         + " forecast on the training split."
         + (
-            " The model saw the target's natural log (data.target_scale: log); its forecasts "
-            "are mapped back with exp before any error is computed."
+            f" The model saw the target's natural log ({test.get('target_scale_source')}); its "
+            "forecasts are mapped back with exp before any error is computed."
             if test.get("target_scale") == "log"
+            else f" The model saw the target on its own scale ({test['target_scale_source']})."
+            if "target_scale_source" in test
             else ""
         ),
         "",

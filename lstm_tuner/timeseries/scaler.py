@@ -156,6 +156,47 @@ class Scaler:
         )
 
 
+#: ``data.target_scale: auto`` takes the log when Guerrero's Box-Cox lambda is below this: nearer 0
+#: (the log) than 1 (no transform).
+LOG_LAMBDA_BELOW = 0.5
+
+
+def resolve_target_scale(
+    setting: str, train_target: np.ndarray, season_length: int | None
+) -> tuple[bool, str]:
+    """Whether the model sees the target's log, and why.
+
+    ``"auto"`` takes the log for a positive series whose spread grows with its level: Guerrero's
+    method (coreforecast's ``boxcox_lambda``, as R's forecast package) picks the Box-Cox lambda
+    that makes the ratio of spread to level most even across the training split's seasonal
+    subseries (pairs of points without a season); a lambda below :data:`LOG_LAMBDA_BELOW` is
+    nearer the log than no transform.
+
+    Args:
+        setting: ``data.target_scale``: ``"auto"``, ``"linear"`` or ``"log"``.
+        train_target: The target over the training split, original units.
+        season_length: The series' season, or ``None``.
+
+    Returns:
+        ``(log_target, reason)``; the reason is a phrase for the summary.
+    """
+    if setting != "auto":
+        return setting == "log", f"data.target_scale: {setting}"
+    if not (train_target > 0).all():
+        return False, "auto: the training split has values <= 0"
+    from coreforecast.scalers import boxcox_lambda
+
+    subseries = season_length if season_length and season_length >= 2 else 2
+    lam = boxcox_lambda(
+        np.ascontiguousarray(train_target, dtype=np.float64), "guerrero", season_length=subseries
+    )
+    log = bool(lam < LOG_LAMBDA_BELOW)
+    return (
+        log,
+        f"auto: Guerrero's Box-Cox lambda {lam:.2f} {'<' if log else '>='} {LOG_LAMBDA_BELOW}",
+    )
+
+
 def _log_target(values: np.ndarray, where: str) -> np.ndarray:
     """``values`` with column 0 replaced by its natural log; every target value must be > 0."""
     target = values[:, 0]

@@ -24,7 +24,7 @@ from absl import logging
 from lstm_tuner.errors import DataError
 from lstm_tuner.rules import check_positive_int
 from lstm_tuner.timeseries.csv_file import read_series
-from lstm_tuner.timeseries.scaler import Scaler
+from lstm_tuner.timeseries.scaler import Scaler, resolve_target_scale
 from lstm_tuner.timeseries.season import detect_season, model_season
 from lstm_tuner.timeseries.time_index import TimeIndex
 from lstm_tuner.timeseries.windows import SplitWindows, Windows, split_windows
@@ -221,6 +221,8 @@ class SeriesData:
             (:func:`~lstm_tuner.timeseries.season.model_season`), ``None`` for none.
         time_index: The rows' timestamps and the frequency they were read at (``data.time_column``),
             ``None`` without a time column (then :attr:`times` is row positions).
+        target_scale_source: Why the model sees the target on the scale it does
+            (:func:`~lstm_tuner.timeseries.scaler.resolve_target_scale`).
     """
 
     values: np.ndarray
@@ -234,6 +236,7 @@ class SeriesData:
     season_source: str = "detected from the training split"
     anchor_season: int | None = None
     time_index: TimeIndex | None = None
+    target_scale_source: str = "data.target_scale: linear"
 
     @property
     def times(self) -> TimeIndex:
@@ -327,7 +330,15 @@ def load_data(config: DataSection) -> SeriesData:
                 f"{needed}; use a longer series, a smaller data.window_size or larger split fractions"
             )
     check_learnable(source, train, column_names)
-    log_target = config.target_scale == "log"
+    if config.season_length is not None:
+        season, season_source = config.season_length, "data.season_length"
+        season = season if season > 1 else None
+    else:
+        season = detect_season(train[:, 0])
+        season_source = "detected from the training split"
+    log_target, scale_source = resolve_target_scale(config.target_scale, train[:, 0], season)
+    if log_target and config.target_scale == "auto" and not (values[:, 0] > 0).all():
+        log_target, scale_source = False, "auto: a later split has values <= 0"
     if log_target and not (values[:, 0] > 0).all():
         row = int(np.flatnonzero(~(values[:, 0] > 0))[0])
         raise DataError(
@@ -352,12 +363,6 @@ def load_data(config: DataSection) -> SeriesData:
         len(test),
     )
     values.setflags(write=False)
-    if config.season_length is not None:
-        season, season_source = config.season_length, "data.season_length"
-        season = season if season > 1 else None
-    else:
-        season = detect_season(train[:, 0])
-        season_source = "detected from the training split"
     return SeriesData(
         values=values,
         boundaries=boundaries,
@@ -372,4 +377,5 @@ def load_data(config: DataSection) -> SeriesData:
             season, train[:, 0], config.window_size, configured=config.season_length is not None
         ),
         time_index=time_index,
+        target_scale_source=scale_source,
     )
