@@ -5,7 +5,9 @@ signals. Workers on several hosts with PostgreSQL and a shared artifact store: t
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -108,11 +110,17 @@ def test_workers_share_one_budget(workdir: Path, storage):
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     assert len(complete) == n_trials
     _assert_numbers_contiguous(study)
-    # every trial was run by one of the workers; which worker ran how many is up to the scheduler
-    # (one worker may finish them all while the other is still tracing its first model)
-    assert all(t.user_attrs["worker"] for t in complete)
+    # every trial was run by one of the worker processes the CLI started (host:pid, the pids from
+    # its log line); which worker ran how many is up to the scheduler (one worker may finish them
+    # all while the other is still tracing its first model)
+    log = proc.stderr + proc.stdout
+    started = re.search(rf"Started {n_workers} workers \(pids \[([0-9, ]+)\]\)", log)
+    assert started, proc.stderr[-3000:]
+    pids = {int(pid) for pid in started.group(1).split(",")}
+    assert len(pids) == n_workers
+    workers = {t.user_attrs["worker"] for t in complete}
+    assert workers <= {f"{socket.gethostname()}:{pid}" for pid in pids}, (workers, pids)
     assert not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    assert f"Started {n_workers} workers" in proc.stderr + proc.stdout
     assert f"{n_trials} of {n_trials} trials complete" in proc.stdout
     run_dir = workdir / "runs" / name
     assert (run_dir / "summary.md").exists() and not (run_dir / "plots").exists()  # --no_plots
