@@ -130,6 +130,7 @@ def run_one(
             hp,
             config.training.retrain_epochs,
             config.training.early_stopping_patience,
+            seeds=config.training.retrain_seeds,
         )
         test = evaluate_on_test(
             {"best_trial": tuner.load_model(trial), "retrained": model}, data, config
