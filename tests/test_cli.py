@@ -184,6 +184,7 @@ def test_end_to_end_search_export_and_resume(workdir: Path):
     summary = (run_dir / "summary.md").read_text()
     assert f"Best trial: {best['trial_number']}" in summary
     assert "3 of 3 trials complete" in proc.stdout
+    assert "/step - loss" not in proc.stdout + proc.stderr  # --verbose 0: Keras prints nothing
     assert (run_dir / "study.db").exists()
     weights = trial_weights(run_dir, "e2e", best["trial_number"], workdir)
     _serving_matches_keras(run_dir, "best_trial", weights, raw)

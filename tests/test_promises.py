@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -259,3 +260,36 @@ def test_reevaluation_chooses_by_the_mean_and_reuses_recorded_runs(tmp_path):
     assert chosen.trial.number == min(means, key=means.get)
     again = select_trial(tuner, 2, 3, (x, y), fit_kwargs)
     assert len(fits) == 7 and again.trial.number == chosen.trial.number  # nothing retrained
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "strategy, verbose, used",
+    [("one_device", 2, "OneDeviceStrategy"), ("default", 1, "_DefaultDistributionStrategy")],
+)
+def test_cli_strategy_and_verbose_flags_are_used(workdir: Path, strategy, verbose, used):
+    # --strategy reaches the tuner (its log line names the strategy the trials ran under), and
+    # --verbose reaches Keras's fit: 2 prints one line per epoch ("6/6 - 6s - 956ms/step - loss:
+    # ..."), 1 a progress bar ("━"), 0 (every other CLI test) neither.
+    from test_cli import run_cli
+
+    proc = run_cli(
+        workdir,
+        "--config",
+        "tiny.yaml",
+        "--study-name",
+        f"flags_{strategy}",
+        "--n_trials",
+        "1",
+        "--override",
+        "training.epochs=1",
+        "--no_plots",
+        "--strategy",
+        strategy,
+        "--verbose",
+        str(verbose),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"Distribution strategy: {used} with 1 replica(s)" in proc.stderr
+    assert re.search(r"\d+/\d+.*/step - loss: ", proc.stdout), proc.stdout[:500]
+    assert ("━" in proc.stdout) == (verbose == 1)
