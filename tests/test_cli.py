@@ -252,6 +252,9 @@ def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
     test, retraining = evaluation["test"], evaluation["retraining"]
     assert set(test["models"]) == {"retrained", "best_trial"}
     assert set(test["baselines"]) >= {"naive_last_value", "drift", "training_mean"}
+    # a delta model's own anchor (no LSTM) is a baseline it must beat; a level model has none
+    final_meta = json.loads((run_dir / "export" / "final" / "metadata.json").read_text())
+    assert ("model_anchor" in test["baselines"]) == (final_meta["target_transform"] != "level")
 
     # The test split is rows 240..299 in time order; every one of them is a target (the first
     # windows take their inputs from the validation rows). The naive forecast, by hand:

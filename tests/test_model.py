@@ -319,3 +319,44 @@ def test_validation_split_takes_the_last_fraction_in_order():
     assert "val_loss" in history.history
     with pytest.raises(ValueError, match="validation_split takes arrays"):
         chronological_split(tf.data.Dataset.from_tensor_slices((x, y)), None, 0.2)
+
+
+@pytest.mark.parametrize(
+    "transform, season", [("delta", None), ("seasonal_delta", 4), ("seasonal_growth", 4)]
+)
+def test_anchor_forecast_is_the_model_with_a_zero_change_head(transform, season):
+    from lstm_tuner.lstm.model import SeedEnsemble, anchor_forecast, build_lstm_model
+
+    rng = np.random.default_rng(3)
+    windows = rng.normal(size=(7, 12, 2)).astype(np.float32)
+    members = []
+    for _ in range(2):
+        model = build_lstm_model(
+            12,
+            2,
+            horizon=3,
+            hidden_size=8,
+            num_layers=1,
+            target_transform=transform,
+            season_length=season,
+        )
+        model.get_layer("prediction").adapt(rng.normal(0.3, 0.5, size=(50, 3)))
+        members.append(model)
+    members[1].get_layer("prediction").offset.assign(members[0].get_layer("prediction").offset)
+    # by hand: the reference the transform names plus the training changes' mean
+    offset = members[0].get_layer("prediction").offset.numpy()
+    y = windows[:, :, 0]
+    reference = {
+        "delta": y[:, [11, 11, 11]],
+        "seasonal_delta": y[:, [8, 9, 10]],
+        "seasonal_growth": y[:, [8, 9, 10]] + (y[:, 11] - y[:, 7])[:, None],
+    }[transform]
+    np.testing.assert_allclose(anchor_forecast(members[0], windows), reference + offset, atol=1e-5)
+    # the model itself forecasts exactly that while its change head is zero (as initialized)
+    np.testing.assert_allclose(
+        members[0].predict(windows, verbose=0), reference + offset, atol=1e-5
+    )
+    ensemble = SeedEnsemble(members)
+    np.testing.assert_allclose(anchor_forecast(ensemble, windows), reference + offset, atol=1e-5)
+    level = build_lstm_model(12, 2, hidden_size=8, num_layers=1, target_transform="level")
+    assert anchor_forecast(level, windows) is None

@@ -18,6 +18,7 @@ import numpy as np
 from absl import logging
 
 from lstm_tuner.config.schema import Config
+from lstm_tuner.lstm.model import anchor_forecast
 from lstm_tuner.timeseries import baselines, statistical
 from lstm_tuner.timeseries.intervals import (
     ConformalIntervals,
@@ -170,6 +171,11 @@ def evaluate_on_test(
     baseline_forecasts = baselines.forecast_all(
         series, data.test.origins, horizon, train_end=train_end, season_length=season
     )
+    # A delta model starts from an anchor (the last or seasonal value plus the mean training
+    # change) and its LSTM forecasts the rest: it earns credit only where it beats that anchor.
+    anchor = anchor_forecast(models[final], x_test)
+    if anchor is not None:
+        baseline_forecasts["model_anchor"] = data.scaler.inverse_transform_target(anchor)
     levels = config.evaluation.interval_levels
     stats = _statistical(data, config, data.test.origins, horizon, validation_end, levels)
     # Every competitor of the model, with its forecasts and errors; computed once.

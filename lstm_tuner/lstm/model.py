@@ -238,6 +238,24 @@ def _first_member(model: keras.Model) -> keras.Model:
     return model.members[0] if isinstance(model, SeedEnsemble) else model
 
 
+def anchor_forecast(model: keras.Model, windows: np.ndarray) -> np.ndarray | None:
+    """What a delta model forecasts without its LSTM: the reference (last value, seasonal value,
+    or that plus the last season's growth) plus the training split's mean change, i.e. the
+    model's output with a zero change head; ``None`` for a level model, which has no anchor.
+
+    The members of a :class:`SeedEnsemble` share this anchor (their scale and offset come from
+    the same training changes). Computed in NumPy from the layer's own matrix and offset, in the
+    units the model sees (scaled, and on the log scale with ``data.target_scale: log``).
+    """
+    layer = next(
+        (layer for layer in _first_member(model).layers if isinstance(layer, DeltaToLevel)), None
+    )
+    if layer is None:
+        return None
+    tail = np.asarray(windows, dtype=np.float64)[:, -layer.span :, 0]
+    return tail @ layer.anchor.astype(np.float64) + layer.offset.numpy().astype(np.float64)
+
+
 def season_of_model(model: keras.Model) -> int | None:
     """The season a ``seasonal_delta`` model anchors to (``None`` for the others)."""
     for layer in _first_member(model).layers:

@@ -37,6 +37,7 @@ LABELS = {
     "seasonal_growth": "seasonal naive + last season's growth",
     "drift": "drift",
     "training_mean": "training mean",
+    "model_anchor": "model's own anchor (no LSTM)",
 }
 
 
