@@ -222,7 +222,10 @@ def _check_results(study_name: str, final: Path, store: str, env: dict[str, str]
         results
     )
     run_dir = final / "runs" / study_name
-    assert (run_dir / "export" / "final" / "saved_model.pb").exists()
+    # the final export's forecasts are checked against evaluation.json in the process below
+    assert json.loads((run_dir / "export" / "final" / "metadata.json").read_text())["source"] == (
+        "retrained"
+    )
     # the storage's password is in no file the run wrote (summary, exports, metadata, logs) nor in
     # the shared store (a local directory here; the S3 bucket's files are moto's)
     assert _assert_no_password(final.parent) > 10
@@ -255,6 +258,15 @@ expected = model.predict(scaled, verbose=0) * data.scaler.scale[0] + data.scaler
 serve = tf.saved_model.load({str(run_dir / "export" / "best_trial")!r}).signatures["serving_default"]
 served = serve(window=tf.constant(windows))["prediction"].numpy()
 np.testing.assert_allclose(served, expected, rtol=1e-5, atol=1e-5)
+# the final (retrained) export serves the test forecasts that evaluation.json scored
+evaluation = json.load(open({str(run_dir / "evaluation.json")!r}))
+test_windows = np.stack([raw[t - 8 : t] for t in range(data.boundaries[1], len(raw))])
+final_serve = tf.saved_model.load({str(run_dir / "export" / "final")!r}).signatures["serving_default"]
+np.testing.assert_allclose(
+    np.ravel(final_serve(window=tf.constant(test_windows.astype(np.float32)))["prediction"]),
+    np.ravel(evaluation["test"]["test_predictions"]["retrained"]),
+    rtol=1e-5,
+)
 print("served-ok")
 """
     check = subprocess.run(
