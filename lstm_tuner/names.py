@@ -17,6 +17,8 @@ STRATEGIES: tuple[str, ...] = ("auto", "default", "mirrored", "one_device")
 TARGET_TRANSFORMS: tuple[str, ...] = ("level", "delta", "seasonal_delta", "seasonal_growth")
 #: The scale the model sees the target on (lstm_tuner.timeseries.scaler.Scaler.log_target).
 TARGET_SCALES: tuple[str, ...] = ("auto", "linear", "log")
+#: What the LSTM sees of the target in a window (lstm_tuner.lstm.model.SubtractLastValue).
+WINDOW_NORMALIZATIONS: tuple[str, ...] = ("none", "last_value")
 DECIMAL_MARKS: tuple[str, ...] = (".", ",")
 THOUSANDS_SEPARATORS: tuple[str, ...] = (",", ".", " ", "'", "_")
 #: The statistical models of :mod:`lstm_tuner.timeseries.statistical` (statsforecast), in report order.

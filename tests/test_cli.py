@@ -89,13 +89,13 @@ def trial_weights(run_dir: Path, study_name: str, number: int, into: Path) -> Pa
 
 def _rebuilt_model(run_dir: Path, export_name: str, weights: Path):
     """The export's model, rebuilt from its metadata's hyperparameters, with ``weights`` loaded."""
-    from lstm_tuner.config import load_config
+    from lstm_tuner.config import config_from_dict
     from lstm_tuner.engine.hyperparameters import HyperParameters
     from lstm_tuner.job.run import make_hypermodel
     from lstm_tuner.lstm.model import SeedEnsemble
 
     meta = json.loads((run_dir / "export" / export_name / "metadata.json").read_text())
-    config = load_config(run_dir.parent.parent / "tiny.yaml")
+    config = config_from_dict(meta["config"])  # the run's config, its --overrides included
     members = []
     for _ in range(meta.get("seeds", 1)):  # training.retrain_seeds: the mean of that many models
         member = make_hypermodel(config, 2, meta["season_length"]).build(
@@ -346,7 +346,9 @@ def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
 def test_log_scale_seed_ensemble_run_serves_original_units(workdir: Path):
     # data.target_scale: log end to end: the search, the retraining, the evaluation in original
     # units and the export, which must take raw windows and serve exp of the model's forecast.
-    # training.retrain_seeds: 2: the retrained model is the mean of two trainings, one SavedModel.
+    # training.retrain_seeds: 2: the retrained model is the mean of two trainings, one SavedModel;
+    # data.window_normalization: last_value: a delta member's LSTM sees the window less its last
+    # value, inside the same graph.
     raw = read_series_in_time_order(workdir / "series.csv")
     assert (raw[:, 0] > 0).all()
     proc = run_cli(
@@ -363,6 +365,8 @@ def test_log_scale_seed_ensemble_run_serves_original_units(workdir: Path):
         "data.target_scale=log",
         "--override",
         "training.retrain_seeds=2",
+        "--override",
+        "data.window_normalization=last_value",
         "--retrain_epochs",
         "2",
         "--no_plots",

@@ -360,3 +360,47 @@ def test_anchor_forecast_is_the_model_with_a_zero_change_head(transform, season)
     np.testing.assert_allclose(anchor_forecast(ensemble, windows), reference + offset, atol=1e-5)
     level = build_lstm_model(12, 2, hidden_size=8, num_layers=1, target_transform="level")
     assert anchor_forecast(level, windows) is None
+
+
+@pytest.mark.parametrize("transform, season", [("delta", None), ("seasonal_delta", 4)])
+def test_last_value_normalization_makes_a_delta_forecast_shift_with_the_window(transform, season):
+    # data.window_normalization: last_value. The LSTM sees the window minus its last target
+    # value, so a window moved by a constant c (a later level of a trend) gets the same change
+    # forecast, and the level forecast moves by exactly c. Without it the LSTM sees the level and
+    # the change forecast moves too.
+    from lstm_tuner.lstm.model import build_lstm_model
+
+    rng = np.random.default_rng(5)
+    windows = rng.normal(size=(6, 12, 2)).astype(np.float32)
+    shifted = windows.copy()
+    shifted[:, :, 0] += 3.0  # the target only; the feature stays
+
+    def forecasts(normalization):
+        model = build_lstm_model(
+            12,
+            2,
+            horizon=2,
+            hidden_size=8,
+            num_layers=1,
+            target_transform=transform,
+            season_length=season,
+            window_normalization=normalization,
+        )
+        change = model.get_layer("change")
+        change.set_weights([rng.normal(size=w.shape) for w in change.get_weights()])
+        return model.predict(windows, verbose=0), model.predict(shifted, verbose=0), model
+
+    before, after, model = forecasts("last_value")
+    np.testing.assert_allclose(after - before, 3.0, atol=1e-4)
+    # what the LSTM sees: the target relative to its last value, the feature as it was
+    seen = keras.Model(model.input, model.get_layer("window_normalization").output)
+    got = seen.predict(windows, verbose=0)
+    np.testing.assert_allclose(got[..., 0], windows[..., 0] - windows[:, -1:, 0], atol=1e-6)
+    np.testing.assert_array_equal(got[..., 1], windows[..., 1])
+    before, after, _ = forecasts("none")
+    assert not np.allclose(after - before, 3.0, atol=1e-3)
+    # a level model has nothing to add the level back: it always sees levels
+    level = build_lstm_model(12, 2, hidden_size=8, num_layers=1, window_normalization="last_value")
+    assert "window_normalization" not in [layer.name for layer in level.layers]
+    with pytest.raises(ValueError, match="window_normalization must be one of"):
+        build_lstm_model(12, 2, window_normalization="mean")

@@ -62,6 +62,7 @@ from lstm_tuner.names import (
     TARGET_SCALES,
     TARGET_TRANSFORMS,
     THOUSANDS_SEPARATORS,
+    WINDOW_NORMALIZATIONS,
 )
 from lstm_tuner.rules import MAX_SEED, plain
 
@@ -126,6 +127,9 @@ class DataConfig:
             ``target_transform`` (``seasonal_delta`` then forecasts the seasonal ratio). Or
             ``"auto"``: the log where Guerrero's Box-Cox lambda of the training split is < 0.5
             (:func:`lstm_tuner.timeseries.scaler.resolve_target_scale`).
+        window_normalization: ``"none"`` (the default) or ``"last_value"``: a delta model's LSTM
+            sees each window minus its last target value (on the log scale: divided by it), the
+            local normalization of Hewamalage et al. (IJF 2021); a level model sees levels.
         season_length: The season of the seasonal-naive baseline and of MASE, in steps; ``null``
             detects it from the training split; 1 means no season.
         delimiter: The CSV file's field delimiter; ``null`` sniffs it from the header
@@ -152,6 +156,7 @@ class DataConfig:
         "auto", choice_or_list_rule(("auto", *TARGET_TRANSFORMS))
     )
     target_scale: str = rule_field("linear", one_of_rule(TARGET_SCALES))
+    window_normalization: str = rule_field("none", one_of_rule(WINDOW_NORMALIZATIONS))
     season_length: int | None = rule_field(
         None, integer_rule(1, "must be an integer >= 1", nullable=True)
     )

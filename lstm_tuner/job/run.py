@@ -91,6 +91,7 @@ def make_hypermodel(
         target_transform=transform,
         season_length=season_length,
         min_steps_per_epoch=config.training.min_steps_per_epoch,
+        window_normalization=config.data.window_normalization,
     )
 
 

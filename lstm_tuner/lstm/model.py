@@ -28,7 +28,7 @@ from lstm_tuner.engine.hyperparameters import HyperParameters
 from lstm_tuner.engine.search_space import ParamSpec
 from lstm_tuner.lstm.fit_inputs import batched, chronological_split, target_changes
 from lstm_tuner.lstm.space import DEFAULT_SEARCH_SPACE, LSTM_PARAM_NAMES, TARGET_TRANSFORM
-from lstm_tuner.names import LOSSES, OPTIMIZERS, TARGET_TRANSFORMS
+from lstm_tuner.names import LOSSES, OPTIMIZERS, TARGET_TRANSFORMS, WINDOW_NORMALIZATIONS
 from lstm_tuner.timeseries.season import anchor_matrix
 
 
@@ -96,6 +96,22 @@ class DeltaToLevel(keras.layers.Layer):
         }
 
 
+@keras.saving.register_keras_serializable(package="lstm_tuner")
+class SubtractLastValue(keras.layers.Layer):
+    """The window's target (feature 0) minus its last value; the other features pass unchanged.
+
+    The local normalization of Hewamalage, Bergmeir and Bandara (IJF 2021): the LSTM sees the
+    window's shape relative to where it ends, not its level, so a test window at a level the
+    training split never reached (a trend) looks like the training windows. With
+    ``data.target_scale: log`` it is the window divided by its last value. Only in front of a delta
+    model, whose :class:`DeltaToLevel` adds the level back from the raw window.
+    """
+
+    def call(self, window: Any) -> Any:
+        target = window[..., :1] - window[:, -1:, :1]
+        return keras.ops.concatenate([target, window[..., 1:]], axis=-1)
+
+
 def build_lstm_model(
     window_size: int,
     num_features: int,
@@ -110,13 +126,16 @@ def build_lstm_model(
     loss: str = "mse",
     target_transform: str = "level",
     season_length: int | None = None,
+    window_normalization: str = "none",
 ) -> keras.Model:
     """Builds and compiles the stacked-LSTM regressor.
 
     ``Input [batch, window_size, num_features]`` -> ``num_layers`` x (LSTM(hidden_size) -> Dropout) ->
     ``Dense(horizon)`` (-> :class:`DeltaToLevel` for ``delta``). All LSTM layers but the last return
     sequences. The LSTM layers keep Keras's defaults that make them cuDNN-eligible on a GPU
-    (tanh/sigmoid, no recurrent dropout, no unroll, bias).
+    (tanh/sigmoid, no recurrent dropout, no unroll, bias). With ``window_normalization``
+    ``"last_value"`` a delta model's LSTM sees the window minus its last target value
+    (:class:`SubtractLastValue`); a level model always sees the levels it forecasts.
 
     Returns:
         A compiled model mapping ``[batch, window_size, num_features]`` to ``[batch, horizon]``.
@@ -130,8 +149,15 @@ def build_lstm_model(
             f"target_transform must be one of {list(TARGET_TRANSFORMS)}, but got "
             f"{target_transform!r}"
         )
+    if window_normalization not in WINDOW_NORMALIZATIONS:
+        raise ValueError(
+            f"window_normalization must be one of {list(WINDOW_NORMALIZATIONS)}, but got "
+            f"{window_normalization!r}"
+        )
     window = keras.Input(shape=(window_size, num_features), name="window")
     hidden = window
+    if window_normalization == "last_value" and target_transform != "level":
+        hidden = SubtractLastValue(name="window_normalization")(window)
     for i in range(num_layers):
         hidden = keras.layers.LSTM(
             hidden_size,
@@ -293,6 +319,8 @@ class LSTMHyperModel(HyperModel):
         min_steps_per_epoch: Training windows given as Windows or arrays are visited as many
             whole times per epoch as make at least this many optimizer steps (0: once), so that
             trials on a short series train enough to be ranked.
+        window_normalization: ``"none"`` or ``"last_value"``: a delta model's LSTM sees each
+            window minus its last target value (:class:`SubtractLastValue`).
     """
 
     def __init__(
@@ -308,6 +336,7 @@ class LSTMHyperModel(HyperModel):
         target_transform: str | Sequence[str] = "delta",
         season_length: int | None = None,
         min_steps_per_epoch: int = 0,
+        window_normalization: str = "none",
         name: str | None = None,
     ) -> None:
         super().__init__(name=name or "LSTMHyperModel")
@@ -357,6 +386,12 @@ class LSTMHyperModel(HyperModel):
                 f"{min_steps_per_epoch!r}"
             )
         self.min_steps_per_epoch = int(min_steps_per_epoch)
+        if window_normalization not in WINDOW_NORMALIZATIONS:
+            raise ValueError(
+                f"LSTMHyperModel: `window_normalization` must be one of "
+                f"{list(WINDOW_NORMALIZATIONS)}, but got {window_normalization!r}"
+            )
+        self.window_normalization = window_normalization
         self.season_length = season_length
         self.optimizer = optimizer
         self.clipnorm = clipnorm
@@ -388,6 +423,7 @@ class LSTMHyperModel(HyperModel):
             loss=self.loss,
             target_transform=values[TARGET_TRANSFORM],
             season_length=self.season_length,
+            window_normalization=self.window_normalization,
         )
 
     def fit(
