@@ -157,9 +157,16 @@ def test_auto_target_scale_takes_the_log_where_the_swing_grows_with_the_level() 
     multiplicative = level * season  # the swing is 30% of the level
     additive = level + 30 * np.sin(2 * np.pi * t / 12)  # the same swing in units at any level
     log, why = resolve_target_scale("auto", multiplicative, 12)
-    assert log and why.startswith("auto: Guerrero's Box-Cox lambda") and "< 0.5" in why
+    # an exactly multiplicative series: Guerrero's lambda is the log's, 0
+    assert log and why.startswith("auto: the level varies 8.67x") and "lambda is 0.00" in why, why
     log, why = resolve_target_scale("auto", additive, 12)
-    assert not log and ">= 0.5" in why
+    assert not log and ">= 0.5" in why, why
+    # a level that hardly moves: the two scales forecast alike, and the lambda would be noise
+    flat = 100 * season + np.random.default_rng(0).normal(0, 1, 240)
+    assert resolve_target_scale("auto", flat, 12) == (
+        False,
+        "auto: the level varies 1.01x over the training split (< 1.5x)",
+    )
     assert resolve_target_scale("auto", multiplicative - 200, 12) == (
         False,
         "auto: the training split has values <= 0",

@@ -120,13 +120,14 @@ class DataConfig:
             delta when the series has a season that fits in the window, else delta and level,
             searched as the hyperparameter ``target_transform``), or a list of them, searched
             likewise.
-        target_scale: ``"linear"`` (the default), ``"log"``: the model sees and forecasts the
+        target_scale: ``"auto"`` (the default), ``"linear"``, or ``"log"``: the model sees and forecasts the
             natural log of the target (every value must be > 0), and its forecasts are mapped
             back with ``exp``, inside the export's graph too; for positive series whose seasonal
             swing grows with their level (multiplicative seasonality); composed with every
-            ``target_transform`` (``seasonal_delta`` then forecasts the seasonal ratio). Or
-            ``"auto"``: the log where Guerrero's Box-Cox lambda of the training split is < 0.5
-            (:func:`lstm_tuner.timeseries.scaler.resolve_target_scale`).
+            ``target_transform`` (``seasonal_delta`` then forecasts the seasonal ratio).
+            ``"auto"`` takes the log where the training split's level varies at least 1.5x and
+            Guerrero's Box-Cox lambda is < 0.5, else linear
+            (:func:`lstm_tuner.timeseries.scaler.resolve_target_scale`; docs/benchmarks.md).
         window_normalization: ``"none"`` (the default) or ``"last_value"``: a delta model's LSTM
             sees each window minus its last target value (on the log scale: divided by it), the
             local normalization of Hewamalage et al. (IJF 2021); a level model sees levels.
@@ -155,7 +156,7 @@ class DataConfig:
     target_transform: str | tuple[str, ...] = rule_field(
         "auto", choice_or_list_rule(("auto", *TARGET_TRANSFORMS))
     )
-    target_scale: str = rule_field("linear", one_of_rule(TARGET_SCALES))
+    target_scale: str = rule_field("auto", one_of_rule(TARGET_SCALES))
     window_normalization: str = rule_field("none", one_of_rule(WINDOW_NORMALIZATIONS))
     season_length: int | None = rule_field(
         None, integer_rule(1, "must be an integer >= 1", nullable=True)

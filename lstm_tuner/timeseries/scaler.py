@@ -159,6 +159,25 @@ class Scaler:
 #: ``data.target_scale: auto`` takes the log when Guerrero's Box-Cox lambda is below this: nearer 0
 #: (the log) than 1 (no transform).
 LOG_LAMBDA_BELOW = 0.5
+#: ... and when the level moves: the highest mean of a stretch of the training split is at least
+#: this many times the lowest. Where the level hardly moves the two scales forecast alike and the
+#: lambda is noise (Guerrero's criterion compares spreads of stretches whose means are equal).
+LOG_LEVEL_RATIO = 1.5
+
+
+def level_ratio(train_target: np.ndarray, season_length: int | None) -> float:
+    """The highest over the lowest mean of about 10 consecutive stretches of the training split,
+    each a whole number of seasons (so that the season does not move the means)."""
+    n = len(train_target)
+    if season_length and season_length >= 2:
+        length = season_length * max(1, (n // 10) // season_length)
+    else:
+        length = max(2, n // 10)
+    count = n // length
+    if count < 2:
+        return 1.0
+    means = train_target[n - count * length :].reshape(count, length).mean(axis=1)
+    return float(means.max() / means.min())
 
 
 def resolve_target_scale(
@@ -166,11 +185,12 @@ def resolve_target_scale(
 ) -> tuple[bool, str]:
     """Whether the model sees the target's log, and why.
 
-    ``"auto"`` takes the log for a positive series whose spread grows with its level: Guerrero's
-    method (coreforecast's ``boxcox_lambda``, as R's forecast package) picks the Box-Cox lambda
-    that makes the ratio of spread to level most even across the training split's seasonal
-    subseries (pairs of points without a season); a lambda below :data:`LOG_LAMBDA_BELOW` is
-    nearer the log than no transform.
+    ``"auto"`` takes the log for a positive series whose spread grows with its level and whose
+    level moves: Guerrero's method (coreforecast's ``boxcox_lambda``, as R's forecast package)
+    picks the Box-Cox lambda that makes the ratio of spread to level most even across the
+    training split's seasonal subseries (pairs of points without a season); a lambda below
+    :data:`LOG_LAMBDA_BELOW` is nearer the log than no transform; and the level must vary by
+    :data:`LOG_LEVEL_RATIO` (:func:`level_ratio`).
 
     Args:
         setting: ``data.target_scale``: ``"auto"``, ``"linear"`` or ``"log"``.
@@ -184,16 +204,21 @@ def resolve_target_scale(
         return setting == "log", f"data.target_scale: {setting}"
     if not (train_target > 0).all():
         return False, "auto: the training split has values <= 0"
+    train_target = np.ascontiguousarray(train_target, dtype=np.float64)
+    ratio = level_ratio(train_target, season_length)
+    if ratio < LOG_LEVEL_RATIO:
+        return (
+            False,
+            f"auto: the level varies {ratio:.2f}x over the training split (< {LOG_LEVEL_RATIO}x)",
+        )
     from coreforecast.scalers import boxcox_lambda
 
     subseries = season_length if season_length and season_length >= 2 else 2
-    lam = boxcox_lambda(
-        np.ascontiguousarray(train_target, dtype=np.float64), "guerrero", season_length=subseries
-    )
+    lam = boxcox_lambda(train_target, "guerrero", season_length=subseries)
     log = bool(lam < LOG_LAMBDA_BELOW)
-    return (
-        log,
-        f"auto: Guerrero's Box-Cox lambda {lam:.2f} {'<' if log else '>='} {LOG_LAMBDA_BELOW}",
+    return log, (
+        f"auto: the level varies {ratio:.2f}x and Guerrero's Box-Cox lambda is {lam:.2f} "
+        f"({'<' if log else '>='} {LOG_LAMBDA_BELOW})"
     )
 
 
