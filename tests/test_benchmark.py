@@ -54,6 +54,14 @@ def test_smoke_run_writes_every_section(tmp_path):
         assert section in results, section
     assert results["environment"]["mode"] == "smoke"
     assert results["overhead"]["bare_fit_s"] > 0 and results["overhead"]["tuner_trial_s"] > 0
+    spe = results["overhead"]["steps_per_execution"]
+    assert (spe["k"], list(spe["batch_sizes"])) == (8, ["64"])  # the smoke mode's one batch size
+    row = spe["batch_sizes"]["64"]
+    assert row["speedup"]["median"] == pytest.approx(
+        row["epoch_s_1"]["median"]
+        / row["epoch_s_8"]["median"]  # one repeat: the ratio of its times
+    )
+    assert "| batch size | steady epoch, 1 step per call" in proc.stdout
     assert results["pipeline"]["gather_batch64_windows_per_s"] > 0
     assert set(results["pipeline"]["memory"]) == {"gather", "materialized"}
     assert len(results["memory"]["rss_after_trial_mb"]) == results["search"]["n_trials"]

@@ -12,8 +12,10 @@ from typing import Any
 
 #: Settings of every mode; ``smoke`` and ``quick`` override some of them (``full`` is the base).
 BASE_MODE: dict[str, Any] = dict(
-    overhead_repeats=5,
+    overhead_repeats=7,
     overhead_epochs=5,
+    steps_per_execution=8,
+    batch_sizes=[32, 64, 128],
     overhead_points=4000,
     pipeline_points=5_000_000,
     pipeline_window=100,
@@ -69,6 +71,7 @@ MODE_OVERRIDES: dict[str, dict[str, Any]] = {
     "smoke": dict(
         overhead_repeats=1,
         overhead_epochs=2,
+        batch_sizes=[64],
         overhead_points=400,
         pipeline_points=200_000,
         pipeline_batches=200,

@@ -76,7 +76,9 @@ def bench_overhead(settings: dict[str, Any]) -> dict[str, Any]:
             tuner_trace_s.append(max(0.0, trial_timer.epoch_s[0] - trial_steady))
             del tuner
     bare, tuned = _median(bare_s), _median(tuner_s)
+    executions = steps_per_execution(settings, data, config)
     return {
+        "steps_per_execution": executions,
         "config": config,
         "epochs": epochs,
         "train_windows": len(data.train),
@@ -93,3 +95,62 @@ def bench_overhead(settings: dict[str, Any]) -> dict[str, Any]:
         "trial_setup_share": _median(tuner_trace_s) / tuned if tuned else None,
         "raw": {"bare_fit_s": bare_s, "tuner_trial_s": tuner_s, "setup_s": setup_s},
     }
+
+
+def steps_per_execution(settings: dict[str, Any], data: Any, config: dict[str, Any]) -> dict:
+    """Keras ``steps_per_execution``: one bare ``fit`` per batch size with 1 and with K batches per
+    ``tf.function`` call, interleaved (the order alternates per repeat), the same seed for both, so
+    that machine drift falls on both alike. Per batch size: the steady epoch time (the median of the
+    epochs after the first) of each, min/median/max over repeats, and the final validation loss."""
+    import gc
+
+    import keras
+
+    from lstm_tuner.lstm.model import build_lstm_model
+
+    k = settings["steps_per_execution"]
+    repeats = settings["overhead_repeats"]
+    epochs = max(2, settings["overhead_epochs"])
+    runs: dict[tuple[int, int], dict[str, list[float]]] = {}
+    for repeat in range(repeats):
+        for batch in settings["batch_sizes"]:
+            for steps in (1, k) if repeat % 2 == 0 else (k, 1):
+                keras.backend.clear_session()
+                gc.collect()
+                keras.utils.set_random_seed(repeat)
+                model = build_lstm_model(
+                    30,
+                    1,
+                    hidden_size=config["hidden_size"],
+                    num_layers=config["num_layers"],
+                    dropout=config["dropout"],
+                    lr=config["lr"],
+                )
+                model.compile(optimizer=model.optimizer, loss="mse", steps_per_execution=steps)
+                timer = make_epoch_timer()
+                history = model.fit(
+                    data.train.to_dataset(batch, shuffle=True, seed=repeat),
+                    validation_data=data.validation.to_dataset(batch, shuffle=False),
+                    epochs=epochs,
+                    verbose=0,
+                    callbacks=[timer],
+                )
+                run = runs.setdefault((batch, steps), {"epoch_s": [], "val_loss": []})
+                run["epoch_s"].append(statistics.median(timer.epoch_s[1:]))
+                run["val_loss"].append(float(history.history["val_loss"][-1]))
+    out: dict[str, Any] = {"k": k, "repeats": repeats, "epochs": epochs, "batch_sizes": {}}
+    for batch in settings["batch_sizes"]:
+        one, many = runs[(batch, 1)], runs[(batch, k)]
+        ratios = [a / b for a, b in zip(one["epoch_s"], many["epoch_s"], strict=True)]
+        out["batch_sizes"][str(batch)] = {
+            "epoch_s_1": _spread(one["epoch_s"]),
+            f"epoch_s_{k}": _spread(many["epoch_s"]),
+            "speedup": _spread(ratios),
+            "val_loss_1": _median(one["val_loss"]),
+            f"val_loss_{k}": _median(many["val_loss"]),
+        }
+    return out
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"min": min(values), "median": _median(values), "max": max(values)}

@@ -106,6 +106,24 @@ def markdown(results: dict[str, Any]) -> str:
             f"{_fmt(o['trial_first_epoch_tracing_s'], 2)} s / {_fmt(o['trial_setup_share'], 2)} |",
             "",
         ]
+        spe = o.get("steps_per_execution")
+        if spe:
+            k = spe["k"]
+            lines += [
+                f"| batch size | steady epoch, 1 step per call (min/median/max of {spe['repeats']}) "
+                f"| {k} steps per call | speed-up | final val_loss 1 / {k} |",
+                "|---|---|---|---|---|",
+            ]
+            for batch, row in spe["batch_sizes"].items():
+                cells = [
+                    "/".join(_fmt(row[key][m], 3) for m in ("min", "median", "max"))
+                    for key in ("epoch_s_1", f"epoch_s_{k}", "speedup")
+                ]
+                lines.append(
+                    f"| {batch} | {cells[0]} s | {cells[1]} s | {cells[2]}x | "
+                    f"{_fmt(row['val_loss_1'], 4)} / {_fmt(row[f'val_loss_{k}'], 4)} |"
+                )
+            lines.append("")
     p = results.get("pipeline")
     if p:
         g, m = p["memory"]["gather"], p["memory"]["materialized"]
