@@ -18,7 +18,7 @@ def bench_overhead(settings: dict[str, Any]) -> dict[str, Any]:
     import keras
 
     from lstm_tuner.engine.tuner import Tuner
-    from lstm_tuner.lstm.model import LSTMHyperModel, build_lstm_model
+    from lstm_tuner.lstm.model import LSTMHyperModel
 
     config = dict(hidden_size=64, num_layers=2, dropout=0.1, lr=1e-3, batch_size=64)
     epochs = settings["overhead_epochs"]
@@ -31,14 +31,7 @@ def bench_overhead(settings: dict[str, Any]) -> dict[str, Any]:
         keras.utils.set_random_seed(repeat)
         timer = make_epoch_timer()
         start = time.perf_counter()
-        model = build_lstm_model(
-            30,
-            1,
-            hidden_size=config["hidden_size"],
-            num_layers=config["num_layers"],
-            dropout=config["dropout"],
-            lr=config["lr"],
-        )
+        model = _build(config)
         built = time.perf_counter()
         model.fit(
             data.train.to_dataset(config["batch_size"], shuffle=True, seed=repeat),
@@ -106,8 +99,6 @@ def steps_per_execution(settings: dict[str, Any], data: Any, config: dict[str, A
 
     import keras
 
-    from lstm_tuner.lstm.model import build_lstm_model
-
     k = settings["steps_per_execution"]
     repeats = settings["overhead_repeats"]
     epochs = max(2, settings["overhead_epochs"])
@@ -118,14 +109,7 @@ def steps_per_execution(settings: dict[str, Any], data: Any, config: dict[str, A
                 keras.backend.clear_session()
                 gc.collect()
                 keras.utils.set_random_seed(repeat)
-                model = build_lstm_model(
-                    30,
-                    1,
-                    hidden_size=config["hidden_size"],
-                    num_layers=config["num_layers"],
-                    dropout=config["dropout"],
-                    lr=config["lr"],
-                )
+                model = _build(config)
                 model.compile(optimizer=model.optimizer, loss="mse", steps_per_execution=steps)
                 timer = make_epoch_timer()
                 history = model.fit(
@@ -154,3 +138,17 @@ def steps_per_execution(settings: dict[str, Any], data: Any, config: dict[str, A
 
 def _spread(values: list[float]) -> dict[str, float]:
     return {"min": min(values), "median": _median(values), "max": max(values)}
+
+
+def _build(config: dict[str, Any]) -> Any:
+    """The fixed configuration's model on windows of 30 steps of one feature."""
+    from lstm_tuner.lstm.model import build_lstm_model
+
+    return build_lstm_model(
+        30,
+        1,
+        hidden_size=config["hidden_size"],
+        num_layers=config["num_layers"],
+        dropout=config["dropout"],
+        lr=config["lr"],
+    )
