@@ -104,8 +104,7 @@ def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list
             f"The best configuration was retrained {seeds['count']} times from different "
             f"initializations for up to {retraining['retrain_epochs']} epochs each, with early "
             f"stopping (patience {retraining['patience']}): {runs}. The retrained model is the "
-            f"mean of their forecasts (validation MSE in scaled units "
-            f"{seeds['validation_mse_of_mean']:.4g}), exported as one SavedModel.",
+            "mean of their forecasts, exported as one SavedModel.",
             "",
         ]
     elif retraining:
