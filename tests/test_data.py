@@ -156,23 +156,25 @@ def test_auto_target_scale_takes_the_log_where_the_swing_grows_with_the_level() 
     level = 100 * np.exp(0.01 * t)  # grows 11x over the series
     multiplicative = level * season  # the swing is 30% of the level
     additive = level + 30 * np.sin(2 * np.pi * t / 12)  # the same swing in units at any level
-    log, why = resolve_target_scale("auto", multiplicative, 12)
+    log, why = resolve_target_scale("auto", multiplicative, 240, 12)
     # an exactly multiplicative series: Guerrero's lambda is the log's, 0
     assert log and why.startswith("auto: the level varies 8.67x") and "lambda is 0.00" in why, why
-    log, why = resolve_target_scale("auto", additive, 12)
+    log, why = resolve_target_scale("auto", additive, 240, 12)
     assert not log and ">= 0.5" in why, why
     # a level that hardly moves: the two scales forecast alike, and the lambda would be noise
     flat = 100 * season + np.random.default_rng(0).normal(0, 1, 240)
-    assert resolve_target_scale("auto", flat, 12) == (
+    assert resolve_target_scale("auto", flat, 240, 12) == (
         False,
         "auto: the level varies 1.01x over the training split (< 1.5x)",
     )
-    assert resolve_target_scale("auto", multiplicative - 200, 12) == (
+    # a value <= 0 anywhere, the test split included, keeps it linear (its windows are logged too)
+    late_zero = np.concatenate([multiplicative, [0.0]])
+    assert resolve_target_scale("auto", late_zero, 240, 12) == (
         False,
-        "auto: the training split has values <= 0",
+        "auto: the series has values <= 0",
     )
-    assert resolve_target_scale("log", additive, 12) == (True, "data.target_scale: log")
-    assert resolve_target_scale("linear", multiplicative, 12)[0] is False
+    assert resolve_target_scale("log", additive, 240, 12) == (True, "data.target_scale: log")
+    assert resolve_target_scale("linear", multiplicative, 240, 12)[0] is False
 
 
 def test_load_data_log_scale_needs_a_positive_target(tmp_path: Path) -> None:

@@ -181,7 +181,7 @@ def level_ratio(train_target: np.ndarray, season_length: int | None) -> float:
 
 
 def resolve_target_scale(
-    setting: str, train_target: np.ndarray, season_length: int | None
+    setting: str, target: np.ndarray, train_end: int, season_length: int | None
 ) -> tuple[bool, str]:
     """Whether the model sees the target's log, and why.
 
@@ -194,7 +194,10 @@ def resolve_target_scale(
 
     Args:
         setting: ``data.target_scale``: ``"auto"``, ``"linear"`` or ``"log"``.
-        train_target: The target over the training split, original units.
+        target: The whole target, original units (``auto`` needs every value > 0: the windows of
+            the later splits are logged too); the level and lambda are read from
+            ``target[:train_end]`` only.
+        train_end: Where the training split ends.
         season_length: The series' season, or ``None``.
 
     Returns:
@@ -202,9 +205,9 @@ def resolve_target_scale(
     """
     if setting != "auto":
         return setting == "log", f"data.target_scale: {setting}"
-    if not (train_target > 0).all():
-        return False, "auto: the training split has values <= 0"
-    train_target = np.ascontiguousarray(train_target, dtype=np.float64)
+    if not (target > 0).all():
+        return False, "auto: the series has values <= 0"
+    train_target = np.ascontiguousarray(target[:train_end], dtype=np.float64)
     ratio = level_ratio(train_target, season_length)
     if ratio < LOG_LEVEL_RATIO:
         return (

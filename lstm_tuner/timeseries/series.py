@@ -336,9 +336,9 @@ def load_data(config: DataSection) -> SeriesData:
     else:
         season = detect_season(train[:, 0])
         season_source = "detected from the training split"
-    log_target, scale_source = resolve_target_scale(config.target_scale, train[:, 0], season)
-    if log_target and config.target_scale == "auto" and not (values[:, 0] > 0).all():
-        log_target, scale_source = False, "auto: a later split has values <= 0"
+    log_target, scale_source = resolve_target_scale(
+        config.target_scale, values[:, 0], len(train), season
+    )
     if log_target and not (values[:, 0] > 0).all():
         row = int(np.flatnonzero(~(values[:, 0] > 0))[0])
         raise DataError(
