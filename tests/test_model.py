@@ -404,3 +404,23 @@ def test_last_value_normalization_makes_a_delta_forecast_shift_with_the_window(t
     assert "window_normalization" not in [layer.name for layer in level.layers]
     with pytest.raises(ValueError, match="window_normalization must be one of"):
         build_lstm_model(12, 2, window_normalization="mean")
+
+
+def test_seed_ensemble_forecasts_the_mean_of_its_members():
+    # training.retrain_seeds: the exported model is the mean of its members' forecasts, not one
+    # member's (the CLI e2e test compares the export with a rebuilt ensemble, which would agree
+    # with any rule); three members with different weights, mean by hand.
+    from lstm_tuner.lstm.model import SeedEnsemble
+
+    windows = np.random.default_rng(7).normal(size=(5, 12, 2)).astype(np.float32)
+    members = []
+    for seed in range(3):
+        keras.utils.set_random_seed(seed)
+        members.append(build_lstm_model(12, 2, horizon=2, hidden_size=8, num_layers=1))
+    each = np.stack([m.predict(windows, verbose=0) for m in members])
+    assert not np.allclose(each[0], each[1])
+    ensemble = SeedEnsemble(members)
+    np.testing.assert_allclose(ensemble.predict(windows, verbose=0), each.mean(axis=0), atol=1e-6)
+    assert ensemble.input_shape == (None, 12, 2)
+    with pytest.raises(ValueError, match="at least 2 members"):
+        SeedEnsemble(members[:1])
