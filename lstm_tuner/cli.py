@@ -98,6 +98,12 @@ _OUTPUT = flags.DEFINE_string("output", None, "forecast: write the CSV here (def
 _BACKTEST = flags.DEFINE_boolean(
     "backtest", False, "forecast: also forecast every row one step ahead from the window before it."
 )
+_FUTURE = flags.DEFINE_string(
+    "future",
+    None,
+    "forecast: for a model with data.future_features, a CSV file with those columns' values at "
+    "the horizon's steps after the --csv file's last row.",
+)
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
@@ -226,7 +232,7 @@ def main(argv: Sequence[str]) -> int:
 
 
 def forecast_main(argv: Sequence[str]) -> int:
-    """``lstm-tuner forecast --model DIR --csv FILE [--output OUT] [--backtest]``."""
+    """``lstm-tuner forecast --model DIR --csv FILE [--output OUT] [--backtest] [--future FILE]``."""
     del argv
     for flag in (_MODEL, _CSV):
         if not flag.value:
@@ -236,7 +242,9 @@ def forecast_main(argv: Sequence[str]) -> int:
 
     try:
         with console.filtered_stderr() if _FILTER_TF_NOISE else contextlib.nullcontext():
-            text = forecast_csv(_MODEL.value, _CSV.value, backtest=_BACKTEST.value)
+            text = forecast_csv(
+                _MODEL.value, _CSV.value, backtest=_BACKTEST.value, future_path=_FUTURE.value
+            )
     except (ConfigError, DataError) as e:
         _fail(str(e))
     if _OUTPUT.value:

@@ -85,6 +85,49 @@ def test_arima_forecasts_match_the_library_called_directly():
     assert np.mean((result.forecasts["auto_arima"] - true) ** 2) < 0.1
 
 
+def test_arima_with_regressors_reads_them_at_the_forecast_steps_only():
+    from statsforecast.models import AutoARIMA
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 1, (260, 1))
+    y = _ar1_series() + 3.0 * x[:, 0]
+    origins = np.arange(200, 258)
+    result = statistical.forecast_statistical(
+        y, origins, 2, fit_end=200, season_length=None, models=("auto_arima",), regressors=x
+    )
+    assert set(result.forecasts) == {"auto_arima", "auto_arima_x", "comb"}
+    assert result.models["auto_arima_x"].endswith("with regressors")
+    # Comb stays the mean of the univariate models.
+    np.testing.assert_allclose(result.forecasts["comb"], result.forecasts["auto_arima"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = AutoARIMA(approximation=True).fit(y[:200], X=x[:200])
+        expected = np.stack(
+            [
+                model.forward(
+                    y[max(0, t - 204) : t], 2, X=x[max(0, t - 204) : t], X_future=x[t : t + 2]
+                )["mean"]
+                for t in origins
+            ]
+        )
+    np.testing.assert_allclose(result.forecasts["auto_arima_x"], expected, rtol=1e-6)
+    # It reads x: far better than the univariate AutoARIMA here.
+    actual = np.stack([y[t : t + 2] for t in origins])
+    assert np.mean((result.forecasts["auto_arima_x"] - actual) ** 2) < 0.3 * np.mean(
+        (result.forecasts["auto_arima"] - actual) ** 2
+    )
+    # A regressor beyond the forecast steps moves nothing.
+    moved = x.copy()
+    moved[230] += 1e6
+    after = statistical.forecast_statistical(
+        y, origins, 2, fit_end=200, season_length=None, models=("auto_arima",), regressors=moved
+    )
+    earlier = origins + 2 <= 230
+    np.testing.assert_array_equal(
+        result.forecasts["auto_arima_x"][earlier], after.forecasts["auto_arima_x"][earlier]
+    )
+
+
 @pytest.mark.parametrize("horizon", [1, 3])
 def test_no_forecast_uses_an_observation_at_or_after_its_origin(horizon: int):
     t = np.arange(400)

@@ -104,7 +104,13 @@ class DataConfig:
         csv: Path of the CSV file (relative paths: to the current directory).
         target: The column to predict (CSV); ``"value"`` for the built-in series.
         features: Extra input columns besides the target; the model's inputs are
-            ``(target, *features)``.
+            ``(target, *features, *future_features)``.
+        future_features: Input columns known in advance (a calendar, planned events, a weather
+            forecast), NeuralForecast's ``futr_exog``: the model sees each one's values at the
+            steps it forecasts. In the window, such a column is led by ``horizon`` steps (row
+            ``t`` holds the value at ``t + horizon``), so a window ending at ``t`` carries the
+            values at ``t + 1 .. t + horizon``; ``lstm-tuner forecast`` reads them for the
+            forecast steps from ``--future``.
         time_column: Optional column the rows are sorted by before anything else.
         window_size: Length of each input window, in time steps.
         horizon: Number of future steps predicted from each window.
@@ -147,6 +153,7 @@ class DataConfig:
     csv: str | None = rule_field(None, path_rule)
     target: str = rule_field("value", text_rule())
     features: tuple[str, ...] = rule_field((), names_rule())
+    future_features: tuple[str, ...] = rule_field((), names_rule())
     time_column: str | None = rule_field(None, text_rule(nullable=True))
     window_size: int = rule_field(30, integer_rule(1, "must be an integer >= 1"))
     horizon: int = rule_field(1, integer_rule(1, "must be an integer >= 1"))
@@ -175,8 +182,13 @@ class DataConfig:
         if self.target in self.features:
             rule = f"must not list the target column {self.target!r} again"
             found.append(("features", rule, list(self.features)))
-        if self.time_column is not None and self.time_column in (self.target, *self.features):
-            rule = "must differ from data.target and from every data.features"
+        both = [n for n in self.future_features if n == self.target or n in self.features]
+        if both:
+            rule = "must not repeat data.target or a data.features column"
+            found.append(("future_features", rule, both))
+        inputs = (self.target, *self.features, *self.future_features)
+        if self.time_column is not None and self.time_column in inputs:
+            rule = "must differ from data.target and from every data.features and future_features"
             found.append(("time_column", rule, self.time_column))
         if self.thousands is not None and self.thousands == self.decimal:
             found.append(
@@ -189,9 +201,10 @@ class DataConfig:
             if self.target != "value":
                 rule = "must be 'value' for the built-in series (or set data.csv)"
                 found.append(("target", rule, self.target))
-            if self.features:
-                rule = "must be empty for the built-in (univariate) series"
-                found.append(("features", rule, list(self.features)))
+            for key in ("features", "future_features"):
+                if getattr(self, key):
+                    rule = "must be empty for the built-in (univariate) series"
+                    found.append((key, rule, list(getattr(self, key))))
             if self.time_column is not None:
                 rule = "must be null for the built-in series"
                 found.append(("time_column", rule, self.time_column))

@@ -354,8 +354,14 @@ def run_info(config: Config, options: RunOptions, data: SeriesData, tuner: Tuner
     return RunInfo(
         study_name=options.study_name,
         config_path=config.path,
-        data=f"{data.source}; columns {list(data.column_names)}; windows train/validation/test "
-        f"= {len(data.train)}/{len(data.validation)}/{len(data.test)}",
+        data=f"{data.source}; columns {list(data.column_names)}"
+        + (
+            f" (known in advance, seen at the forecast steps: {list(data.future_features)})"
+            if data.future_features
+            else ""
+        )
+        + f"; windows train/validation/test = {len(data.train)}/{len(data.validation)}/"
+        f"{len(data.test)}",
         storage=study_lib.redact_url(options.storage_url),
         objective=config.study.objective,
         direction=config.study.direction,

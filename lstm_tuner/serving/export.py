@@ -1,8 +1,10 @@
 """SavedModel export for serving: raw units in, raw units out, written atomically.
 
 The exported ``serving_default`` signature takes a float32 window ``[batch, window_size, num_features]``
-in the series' original units, scales it with the training statistics, runs the model and returns
-``{"prediction": [batch, horizon]}`` in the target's original units, and, when the model has calibrated
+in the series' original units (columns ``feature_names``; the ``future_features`` among them led by
+the horizon: row ``t`` holds the value at ``t + horizon``), scales it with the training statistics,
+runs the model and returns ``{"prediction": [batch, horizon]}`` in the target's original units, and,
+when the model has calibrated
 prediction intervals (:mod:`lstm_tuner.timeseries.intervals`), ``lower_<level>`` and ``upper_<level>``
 ``[batch, horizon]`` computed from ``prediction`` in the same graph. TF Serving loads the directory
 as a model version (mount it as ``/models/<name>/1``).
@@ -211,6 +213,8 @@ def export_trained(
             "target_transform": target_transform_of(model),
             "season_length": season_of_model(model),
             "feature_names": list(data.column_names),
+            # These last columns of the window hold each value `horizon` steps ahead of its row.
+            "future_features": list(data.future_features),
             "target_name": data.target_name,
             "time_column": run_config["data"]["time_column"],
             "data_source": data.source,

@@ -11,6 +11,11 @@ names its origin, the last row the forecast sees. An export with prediction inte
 ``<target>_lower_<level>`` and ``<target>_upper_<level>`` columns; an export made before intervals
 existed serves its point forecasts as before.
 
+A model with future features (``data.future_features``: columns known in advance) reads each of them
+``horizon`` steps ahead of its row (:func:`lstm_tuner.timeseries.series.lead_columns`): the CSV file
+holds them as observed, and ``future_path`` (``--future``) gives their values for the ``horizon``
+steps after the file's last row.
+
 In Python, :func:`load_export` gives the same forecasts, bands included, as arrays.
 """
 
@@ -27,6 +32,7 @@ import numpy as np
 from lstm_tuner.errors import DataError
 from lstm_tuner.timeseries.csv_file import read_series
 from lstm_tuner.timeseries.intervals import band_names
+from lstm_tuner.timeseries.series import lead_columns
 
 METADATA_FILENAME = "metadata.json"  # as lstm_tuner.serving.export writes it
 _EXPORTS_OF_A_RUN = ("final", "best_trial")  # the retrained model first
@@ -109,7 +115,9 @@ def load_export(path: str) -> ExportedModel:
     return ExportedModel(path)
 
 
-def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> str:
+def forecast_csv(
+    model_path: str, csv_path: str, *, backtest: bool = False, future_path: str | None = None
+) -> str:
     """The forecasts of the model at ``model_path`` for the series in ``csv_path``, as CSV text.
 
     Args:
@@ -117,6 +125,9 @@ def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> s
         csv_path: A CSV file with the columns the model was trained on (and the time column, if
             the run had one).
         backtest: Also forecast every row one step ahead from the window before it.
+        future_path: For a model with future features: a CSV file with those columns (and the
+            time column, if the run had one) whose first ``horizon`` rows are their values at the
+            steps after ``csv_path``'s last row; required for such a model, refused for another.
 
     Returns:
         CSV text: ``kind`` (``forecast`` or ``backtest``), the time column (or ``row``: the row's
@@ -132,7 +143,9 @@ def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> s
     export_dir = find_export(model_path)
     meta = read_metadata(export_dir)
     data = (meta.get("config") or {}).get("data", {})
-    target, features = meta["target_name"], meta["feature_names"][1:]
+    future_names = list(meta.get("future_features") or [])
+    target = meta["target_name"]
+    features = meta["feature_names"][1 : len(meta["feature_names"]) - len(future_names)]
     time_column = meta.get("time_column")
     window, horizon = int(meta["window_size"]), int(meta["horizon"])
     series = read_series(
@@ -144,8 +157,19 @@ def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> s
         delimiter=data.get("delimiter"),
         decimal=data.get("decimal", "."),
         thousands=data.get("thousands"),
+        future_features=future_names,
     )
     values, times = series.values, series.time_index
+    if future_names:
+        ahead = _future_rows(future_path, future_names, time_column, horizon, data, times)
+        padded = np.concatenate([values, np.full((horizon, values.shape[1]), np.nan)])
+        padded[len(values) :, -len(future_names) :] = ahead
+        values = lead_columns(padded, len(future_names), horizon)[: len(values)]
+    elif future_path is not None:
+        raise DataError(
+            f"{future_path}: --future: the model {export_dir} reads no future features "
+            "(data.future_features was empty)"
+        )
     if len(values) < window:
         raise DataError(
             f"{csv_path}: has {len(values)} rows, fewer than the model's window_size = {window}"
@@ -170,7 +194,7 @@ def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> s
             writer.writerow(
                 ["backtest", row_times[t], *origin, 1]
                 + [repr(float(out[name][i, 0])) for name in exported.outputs]
-                + [repr(float(values[t, 0]))]
+                + [repr(float(series.values[t, 0]))]
             )
     last = exported.predict(values[-window:][None])
     origin = [row_times[-1]] if with_origin else []
@@ -182,3 +206,48 @@ def forecast_csv(model_path: str, csv_path: str, *, backtest: bool = False) -> s
             + [""]
         )
     return buf.getvalue()
+
+
+def _future_rows(
+    future_path: str | None,
+    names: list[str],
+    time_column: str | None,
+    horizon: int,
+    data: dict[str, Any],
+    times: Any,
+) -> np.ndarray:
+    """The future features' values at the ``horizon`` steps after the data, ``[horizon, len(names)]``.
+
+    Raises:
+        DataError: no file, too few rows, or (with a time column) rows that do not continue the data.
+    """
+    if future_path is None:
+        raise DataError(
+            f"--future: required: the model reads {', '.join(map(repr, names))} at the steps it "
+            f"forecasts; give a CSV file with their next {horizon} value(s)"
+        )
+    rows = read_series(
+        future_path,
+        names[0],
+        (),
+        time_column,
+        "error",
+        delimiter=data.get("delimiter"),
+        decimal=data.get("decimal", "."),
+        thousands=data.get("thousands"),
+        future_features=names,
+    )
+    if len(rows.values) < horizon:
+        raise DataError(
+            f"{future_path}: --future: has {len(rows.values)} rows, fewer than the model's "
+            f"horizon = {horizon}"
+        )
+    if time_column is not None:
+        given = rows.time_index.labels(np.arange(horizon))
+        for k, (expected, got) in enumerate(zip(times.continued(horizon), given, strict=True)):
+            if expected is not None and expected != got:
+                raise DataError(
+                    f"{future_path}: --future: row {k + 2} ({time_column}) must continue the data "
+                    f"at {expected}, got {got!r}"
+                )
+    return rows.values[:horizon]

@@ -201,6 +201,7 @@ def read_series(
     delimiter: str | None = None,
     decimal: str = ".",
     thousands: str | None = None,
+    future_features: Sequence[str] = (),
 ) -> CsvSeries:
     """Reads the target and feature columns of a CSV file with a header row.
 
@@ -222,9 +223,12 @@ def read_series(
         delimiter: The field delimiter (default: sniffed from the header).
         decimal: The decimal mark of the numbers (``"."`` or ``","``).
         thousands: A thousands separator to remove from numbers (``"1,234.5"``), or ``None``.
+        future_features: Input columns known in advance, after the features (named
+            ``data.future_features`` in messages).
 
     Returns:
-        The values, float64 ``[time, 1 + len(features)]`` with columns ``(target, *features)``; those
+        The values, float64 ``[time, 1 + len(features) + len(future_features)]`` with columns
+        ``(target, *features, *future_features)``; those
         column names; the time column's cells in the order of the rows returned (``None`` without a
         time column); the format the file was read with; and the rows' time axis (the parsed
         timestamps with their inferred frequency, or positions without a time column).
@@ -241,8 +245,11 @@ def read_series(
             f"{where}: data.missing must be one of {', '.join(map(repr, MISSING_POLICIES))}, "
             f"got {missing!r}"
         )
-    columns = [target, *features]
-    used = [(target, "data.target")] + [(name, "data.features") for name in features]
+    columns = [target, *features, *(name for name in future_features if name != target)]
+    # A file of future features alone (`forecast --future`) reads one of them as its first column.
+    target_key = "data.future_features" if target in future_features else "data.target"
+    used = [(target, target_key)] + [(name, "data.features") for name in features]
+    used += [(name, "data.future_features") for name in future_features if name != target]
     if time_column is not None:
         used.append((time_column, "data.time_column"))
     seen: set[str] = set()

@@ -48,6 +48,7 @@ class DataSection(Protocol):
     csv: str | None
     target: str
     features: Sequence[str]
+    future_features: Sequence[str]
     time_column: str | None
     window_size: int
     horizon: int
@@ -175,7 +176,9 @@ def split_series(
     return values[:train_end], values[train_end:validation_end], values[validation_end:]
 
 
-def check_learnable(source: str, train: np.ndarray, column_names: Sequence[str]) -> None:
+def check_learnable(
+    source: str, train: np.ndarray, column_names: Sequence[str], future: int = 0
+) -> None:
     """Refuses what cannot be scaled or learned, naming the source and the column.
 
     Raises:
@@ -186,7 +189,13 @@ def check_learnable(source: str, train: np.ndarray, column_names: Sequence[str])
         mean = train.mean(axis=0)
         spread = train.std(axis=0)
     for c, name in enumerate(column_names):
-        role = "data.target" if c == 0 else "data.features"
+        role = (
+            "data.target"
+            if c == 0
+            else "data.future_features"
+            if c >= len(column_names) - future
+            else "data.features"
+        )
         if not (np.isfinite(mean[c]) and np.isfinite(spread[c])):
             raise DataError(
                 f"{source}: column {name!r} ({role}): values too large to scale (their mean or "
@@ -223,6 +232,9 @@ class SeriesData:
             ``None`` without a time column (then :attr:`times` is row positions).
         target_scale_source: Why the model sees the target on the scale it does
             (:func:`~lstm_tuner.timeseries.scaler.resolve_target_scale`).
+        future_features: The last columns of :attr:`column_names` that are known in advance
+            (``data.future_features``): the windows see them led by the horizon
+            (:func:`lead_columns`); :attr:`values` holds them as read.
     """
 
     values: np.ndarray
@@ -237,6 +249,7 @@ class SeriesData:
     anchor_season: int | None = None
     time_index: TimeIndex | None = None
     target_scale_source: str = "data.target_scale: linear"
+    future_features: tuple[str, ...] = ()
 
     @property
     def times(self) -> TimeIndex:
@@ -285,10 +298,15 @@ def load_data(config: DataSection) -> SeriesData:
     if config.source == "builtin":
         builtin = config.builtin
         source = f"builtin(num_points={builtin.num_points}, seed={builtin.seed})"
-        if config.target != "value" or config.features or config.time_column is not None:
+        if (
+            config.target != "value"
+            or config.features
+            or config.future_features
+            or config.time_column is not None
+        ):
             raise DataError(
                 f"{source}: the built-in series has one column, 'value': data.target must be "
-                "'value', data.features empty and data.time_column null"
+                "'value', data.features empty, data.future_features empty and data.time_column null"
             )
         values = builtin_series(builtin.num_points, builtin.seed)[:, None]
         column_names = [config.target]
@@ -307,6 +325,7 @@ def load_data(config: DataSection) -> SeriesData:
             delimiter=config.delimiter,
             decimal=config.decimal,
             thousands=config.thousands,
+            future_features=config.future_features,
         )
         values, column_names = series.values, series.columns
         source = config.csv + series.format.describe()
@@ -329,7 +348,7 @@ def load_data(config: DataSection) -> SeriesData:
                 f"{source}: split {name!r} has {len(part)} points, fewer than {rule} = "
                 f"{needed}; use a longer series, a smaller data.window_size or larger split fractions"
             )
-    check_learnable(source, train, column_names)
+    check_learnable(source, train, column_names, len(config.future_features))
     if config.season_length is not None:
         season, season_source = config.season_length, "data.season_length"
         season = season if season > 1 else None
@@ -345,10 +364,13 @@ def load_data(config: DataSection) -> SeriesData:
             f"{source}: column {column_names[0]!r} (data.target) must be > 0 in every row for "
             f"data.target_scale: log, got {values[row, 0]:g} at row {row} (use linear)"
         )
-    scaler = Scaler.fit(train, log_target=log_target)
     boundaries = (len(train), len(train) + len(validation))
+    num_future = len(config.future_features)
+    inputs = lead_columns(values, num_future, config.horizon)
+    # Statistics of what the model sees: the training rows of the led columns.
+    scaler = Scaler.fit(inputs[: len(train)], log_target=log_target)
     windows = split_windows(
-        scaler.transform(values), boundaries, config.window_size, config.horizon
+        scaler.transform(inputs), boundaries, config.window_size, config.horizon
     )
     logging.info(
         "Loaded %s: %d points x %d columns %s (time axis: %s); splits train/validation/test = "
@@ -378,4 +400,27 @@ def load_data(config: DataSection) -> SeriesData:
         ),
         time_index=time_index,
         target_scale_source=scale_source,
+        future_features=tuple(column_names[len(column_names) - num_future :]) if num_future else (),
     )
+
+
+def lead_columns(values: np.ndarray, count: int, horizon: int) -> np.ndarray:
+    """The model's input rows: ``values`` with its last ``count`` columns (the future features)
+    led by ``horizon`` steps, so that row ``t`` holds their values at ``t + horizon``.
+
+    A window ending at ``t`` then carries the future features at ``t + 1 .. t + horizon``, the
+    steps it forecasts. The last ``horizon`` rows have no value that far ahead; they repeat the last
+    one. No window reads them: a window's inputs end ``horizon`` rows before the data ends.
+
+    Args:
+        values: ``[time, columns]``, the future features last.
+        count: How many columns are future features (0: ``values`` itself is returned).
+        horizon: Steps forecast by each window.
+    """
+    if not count:
+        return values
+    led = np.array(values, dtype=np.float64)
+    future = led[:, -count:]
+    future[:-horizon] = values[horizon:, -count:]
+    future[-horizon:] = values[-1, -count:]
+    return led

@@ -22,6 +22,11 @@ replaced by the strongest one the model supports (hourly data with a weekly seas
 dropped, and the report says so. AutoTheta's decomposition takes any season with two
 full cycles of history.
 
+With inputs known in advance (``data.future_features``), AutoARIMA is also fitted with them as
+regressors (``auto_arima_x``: a regression on them with ARIMA errors, statsforecast's ``X`` and
+``X_future``), so that the LSTM that reads them is compared with a statistical model that does too;
+Comb stays the mean of the three univariate models.
+
 A model that fails to fit or to forecast is reported as not fitted, with the reason; the others go
 on. Nothing here imports TensorFlow.
 """
@@ -41,16 +46,19 @@ from lstm_tuner.timeseries.season import detect_season
 #: The models, in the order reports list them; ``comb`` is their mean.
 MODELS = ("auto_ets", "auto_arima", "auto_theta")
 COMB = "comb"
+#: AutoARIMA with the future features as regressors, fitted where a run has them.
+ARIMA_X = "auto_arima_x"
 MODEL_LABELS = {
     "auto_ets": "AutoETS",
     "auto_arima": "AutoARIMA",
     "auto_theta": "AutoTheta",
+    ARIMA_X: "ARIMAX",  # AutoARIMA with the future features as regressors
     COMB: "Comb",
 }
 #: How reports name every forecast: the LSTM models, the free baselines, the statistical models.
 LABELS = {**BASELINE_LABELS, **MODEL_LABELS}
 #: The longest season each model is fitted with; ``None``: no limit.
-MAX_SEASON = {"auto_ets": 24, "auto_arima": 24, "auto_theta": None}
+MAX_SEASON = {"auto_ets": 24, "auto_arima": 24, ARIMA_X: 24, "auto_theta": None}
 #: Default number of points before a split that a model is fitted on (docs/benchmarks.md).
 DEFAULT_HISTORY = 1000
 
@@ -124,7 +132,7 @@ def _make_model(name: str, season: int | None):
     m = season or 1
     if name == "auto_ets":
         return AutoETS(season_length=m)
-    if name == "auto_arima":
+    if name in ("auto_arima", ARIMA_X):
         # approximation=True selects the orders by conditional sums of squares, as R's auto.arima
         # does for long series: the same model on the built-in series in 1.3 s instead of 14 s.
         return AutoARIMA(season_length=m, approximation=True)
@@ -137,10 +145,11 @@ def _describe(name: str, model) -> str:
     fitted = model.model_
     if name == "auto_ets":
         return str(fitted["method"])
-    if name == "auto_arima":
+    if name in ("auto_arima", ARIMA_X):
         p, q, sp, sq, m, d, sd = fitted["arma"]
         seasonal = f"({sp},{sd},{sq})[{m}]" if m > 1 and sp + sd + sq else ""
-        return f"ARIMA({p},{d},{q}){seasonal}"
+        regressors = " with regressors" if name == ARIMA_X else ""
+        return f"ARIMA({p},{d},{q}){seasonal}{regressors}"
     return f"Theta ({fitted['modeltype']})"
 
 
@@ -159,6 +168,7 @@ def forecast_statistical(
     history: int = DEFAULT_HISTORY,
     models: Sequence[str] = MODELS,
     levels: Sequence[float] = (),
+    regressors: np.ndarray | None = None,
 ) -> StatisticalForecasts:
     """Each model's ``horizon``-step forecasts from every origin, with parameters fitted once.
 
@@ -171,6 +181,10 @@ def forecast_statistical(
         history: How many points before ``fit_end`` the models are fitted on.
         models: Which of :data:`MODELS` to fit.
         levels: The prediction intervals' levels (percent) each model also gives.
+        regressors: Inputs known in advance, ``[time, k]`` aligned with ``series`` (row ``t``: their
+            values at step ``t``), original units: with ``auto_arima`` among ``models``,
+            :data:`ARIMA_X` is fitted with them too, and its forecast from ``t`` reads them at
+            ``t .. t + horizon - 1``.
 
     Returns:
         The forecasts, the fitted models, and the reasons of those that could not be fitted.
@@ -190,7 +204,16 @@ def forecast_statistical(
     levels = [int(v) if float(v).is_integer() else float(v) for v in levels]
     # The models that share a season limit (ETS and ARIMA) share one detection.
     detect = functools.cache(lambda limit: detect_season(series[lo:fit_end], max_lag=limit))
-    for name in models:
+    if regressors is not None:
+        regressors = np.asarray(regressors, dtype=np.float64).reshape(len(series), -1)
+    with_x = regressors is not None and regressors.shape[1] > 0 and "auto_arima" in models
+
+    def inputs(name: str, start: int, end: int) -> dict[str, np.ndarray]:
+        if name != ARIMA_X:
+            return {}
+        return {"X": regressors[start:end], "X_future": regressors[end : end + horizon]}
+
+    for name in (*models, *((ARIMA_X,) if with_x else ())):
         season, note = _season_for(name, season_length, fit_end - lo, detect)
         seasons[name] = season
         if note:
@@ -199,12 +222,20 @@ def forecast_statistical(
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                model.fit(series[lo:fit_end])
+                if name == ARIMA_X:
+                    model.fit(series[lo:fit_end], X=regressors[lo:fit_end])
+                else:
+                    model.fit(series[lo:fit_end])
                 starts = np.full(len(origins), lo)
-                if name == "auto_arima":
+                if name in ("auto_arima", ARIMA_X):
                     starts = np.maximum(lo, origins - arima_window(season, history))
                 outputs = [
-                    model.forward(series[s:t], horizon, **({"level": levels} if levels else {}))
+                    model.forward(
+                        series[s:t],
+                        horizon,
+                        **inputs(name, s, t),
+                        **({"level": levels} if levels else {}),
+                    )
                     for s, t in zip(starts, origins, strict=True)
                 ]
                 predicted = _stack(outputs, "mean", horizon)
