@@ -88,6 +88,10 @@ class ExportedModel:
     def predict(self, windows: Any, batch_size: int = 1024) -> dict[str, np.ndarray]:
         """Forecasts and bands for windows ``[batch, window_size, features]`` in original units.
 
+        The columns are ``metadata["feature_names"]``; those in ``metadata["future_features"]``
+        hold, in row ``t`` of a window, their value at ``t + horizon``
+        (:func:`lstm_tuner.timeseries.series.lead_columns`).
+
         Returns:
             Output name -> ``[batch, horizon]``, original units.
         """
