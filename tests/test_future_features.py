@@ -16,15 +16,14 @@ from lstm_tuner.errors import ConfigError, DataError
 
 def _driven_csv(path: Path, n: int = 300, seed: int = 0) -> tuple[Path, np.ndarray, np.ndarray]:
     """``y[t] = 20 + 4 x[t] + small noise`` with ``x`` i.i.d.: without ``x[t]`` nothing but the
-    mean can be forecast; with it, almost everything can."""
+    mean can be forecast; with it, almost everything can. A column ``p`` of noise rides along."""
     rng = np.random.default_rng(seed)
     x = rng.normal(0.0, 1.0, n)
     y = 20.0 + 4.0 * x + rng.normal(0.0, 0.2, n)
+    p = rng.normal(5.0, 1.0, n)
     days = np.datetime64("2021-01-01") + np.arange(n)
-    path.write_text(
-        "day,y,x\n"
-        + "".join(f"{d},{float(a)!r},{float(b)!r}\n" for d, a, b in zip(days, y, x, strict=True))
-    )
+    rows = zip(days, y.tolist(), p.tolist(), x.tolist(), strict=True)
+    path.write_text("day,y,p,x\n" + "".join(f"{d},{a!r},{b!r},{c!r}\n" for d, a, b, c in rows))
     return path, y, x
 
 
@@ -116,6 +115,7 @@ def test_a_run_sees_the_driver_beats_the_models_that_cannot_and_serves_it(tmp_pa
 data:
   csv: {path}
   target: y
+  features: [p]
   future_features: [x]
   time_column: day
   window_size: 8
@@ -144,6 +144,8 @@ export: {{enabled: true}}
     blind.update({k: v for k, v in statistical.items() if k != "auto_arima_x"})
     assert min(blind.values()) > 10.0
     assert statistical["auto_arima_x"] < 0.1
+    # ... with x alone as its regressor, never the past feature p
+    assert test["statistical_models"]["auto_arima_x"]["model"].endswith(" with 1 regressor")
     assert test["models"]["retrained"]["mse"] < 0.25 * min(blind.values())
     assert test["best_forecaster"] == "auto_arima_x"
 
@@ -152,7 +154,10 @@ export: {{enabled: true}}
     assert export.metadata["future_features"] == ["x"]
     validation_end = round(len(y) * 0.8)
     origins = np.arange(validation_end, len(y))
-    windows = np.stack([np.stack([y[t - 8 : t], x[t - 7 : t + 1]], axis=1) for t in origins])
+    p = np.loadtxt(path, delimiter=",", skiprows=1, usecols=2)
+    windows = np.stack(
+        [np.stack([y[t - 8 : t], p[t - 8 : t], x[t - 7 : t + 1]], 1) for t in origins]
+    )
     served = export.predict(windows)["prediction"][:, 0]
     np.testing.assert_allclose(
         served, np.ravel(test["test_predictions"]["retrained"]), rtol=1e-5, atol=1e-4
@@ -173,13 +178,13 @@ export: {{enabled: true}}
     np.testing.assert_allclose([backtest[d] for d in days], served, rtol=1e-6)
     (last,) = [r for r in rows if r["kind"] == "forecast"]
     assert last["day"] == "2021-10-28"
-    window = np.stack([y[-8:], np.append(x[-7:], 1.5)], axis=1)[None]
+    window = np.stack([y[-8:], p[-8:], np.append(x[-7:], 1.5)], axis=1)[None]
     assert float(last["y_forecast"]) == pytest.approx(export.predict(window)["prediction"][0, 0])
     assert float(last["y_forecast"]) == pytest.approx(20 + 4 * 1.5, abs=1.5)
 
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("day,x\n2021-10-29,1.5\n")
-    with pytest.raises(DataError, match="must continue the data at 2021-10-28"):
+    with pytest.raises(DataError, match="expected .2021-10-28., got .2021-10-29."):
         forecast_csv(str(out), str(path), future_path=str(wrong))
 
     # The CLI passes --future on (its errors exit 2 like every forecast error: test_cli.py).
@@ -188,3 +193,70 @@ export: {{enabled: true}}
     done = subprocess.run(cli, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1].startswith("forecast,2021-10-28,")
+
+
+def test_forecast_csv_leads_the_future_features_by_the_horizon_on_hourly_data(tmp_path):
+    """horizon 2, a past feature beside the future one, hourly rows ending at 23:00 and a --future
+    file whose first row is at midnight (written in another format): windows built by hand."""
+    import keras
+
+    from lstm_tuner.serving.export import export_model
+    from lstm_tuner.serving.forecast import forecast_csv, load_export
+
+    n, window, horizon = 48, 4, 2
+    rng = np.random.default_rng(5)
+    y, p, x = rng.normal(10, 2, n), rng.normal(0, 1, n), rng.normal(3, 1, n)
+    hours = [f"2020-01-01T{h:02d}:00:00" for h in range(24)]
+    hours += [f"2020-01-02T{h:02d}:00:00" for h in range(24)]
+    path = tmp_path / "h.csv"
+    rows = zip(hours, y.tolist(), p.tolist(), x.tolist(), strict=True)
+    path.write_text("t,y,p,x\n" + "".join(f"{a},{b!r},{c!r},{d!r}\n" for a, b, c, d in rows))
+    future = tmp_path / "future.csv"
+    future.write_text("t,x\n2020-01-03 00:00,7.5\n2020-01-03 01:00,8.5\n")
+    model = keras.Sequential(
+        [keras.Input((window, 3)), keras.layers.Flatten(), keras.layers.Dense(horizon)]
+    )
+    export = export_model(
+        model,
+        tmp_path / "export",
+        input_mean=[10.0, 0.0, 3.0],
+        input_scale=[2.0, 1.0, 1.0],
+        target_mean=10.0,
+        target_scale=2.0,
+        metadata={
+            "horizon": horizon,
+            "target_name": "y",
+            "feature_names": ["y", "p", "x"],
+            "future_features": ["x"],
+            "time_column": "t",
+        },
+    )
+    text = forecast_csv(export, str(path), backtest=True, future_path=str(future))
+    out = list(csv.DictReader(text.splitlines()))
+    x_ahead = np.append(x, [7.5, 8.5])  # x at every step, the two after the file included
+
+    def by_hand(t: int) -> np.ndarray:  # the window ending at row t - 1
+        rows = np.arange(t - window, t)
+        return np.stack([y[rows], p[rows], x_ahead[rows + horizon]], axis=1)
+
+    served = load_export(export)
+    backtest = [r for r in out if r["kind"] == "backtest"]
+    expected = served.predict(np.stack([by_hand(t) for t in range(window, n)]))["prediction"]
+    np.testing.assert_allclose(
+        [float(r["y_forecast"]) for r in backtest], expected[:, 0], rtol=1e-6
+    )
+    forecast = [r for r in out if r["kind"] == "forecast"]
+    assert [r["t"] for r in forecast] == ["2020-01-03T00:00:00", "2020-01-03T01:00:00"]
+    last = served.predict(by_hand(n)[None])["prediction"][0]
+    np.testing.assert_allclose([float(r["y_forecast"]) for r in forecast], last, rtol=1e-6)
+
+    # a file of other hours is refused, naming the file, the column and both timestamps
+    future.write_text("t,x\n2020-01-03 01:00,7.5\n2020-01-03 02:00,8.5\n")
+    with pytest.raises(DataError) as raised:
+        forecast_csv(export, str(path), future_path=str(future))
+    assert "--future: column 't'" in str(raised.value)
+    assert "expected '2020-01-03T00:00:00', got '2020-01-03T01:00:00'" in str(raised.value)
+    # one value where the horizon needs two
+    future.write_text("t,x\n2020-01-03 00:00,7.5\n")
+    with pytest.raises(DataError, match="has 1 rows, fewer than the model's horizon = 2"):
+        forecast_csv(export, str(path), future_path=str(future))

@@ -96,7 +96,7 @@ def test_arima_with_regressors_reads_them_at_the_forecast_steps_only():
         y, origins, 2, fit_end=200, season_length=None, models=("auto_arima",), regressors=x
     )
     assert set(result.forecasts) == {"auto_arima", "auto_arima_x", "comb"}
-    assert result.models["auto_arima_x"].endswith("with regressors")
+    assert result.models["auto_arima_x"].endswith(" with 1 regressor")
     # Comb stays the mean of the univariate models.
     np.testing.assert_allclose(result.forecasts["comb"], result.forecasts["auto_arima"])
     with warnings.catch_warnings():

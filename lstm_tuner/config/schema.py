@@ -188,7 +188,7 @@ class DataConfig:
             found.append(("future_features", rule, both))
         inputs = (self.target, *self.features, *self.future_features)
         if self.time_column is not None and self.time_column in inputs:
-            rule = "must differ from data.target and from every data.features and future_features"
+            rule = "must differ from data.target, data.features and data.future_features"
             found.append(("time_column", rule, self.time_column))
         if self.thousands is not None and self.thousands == self.decimal:
             found.append(

@@ -132,7 +132,8 @@ def evaluate_on_test(
     judged on. The LSTM is trained on the training split and chosen on validation; on the test
     split, the statistical models are fitted on the points before it (train + validation, at most
     ``evaluation.statistical_history`` of them), on the validation split on the training split's.
-    Every forecast uses only the observations before its origin.
+    Every forecast uses only the observations before its origin (and, with future features, their
+    values at the steps it forecasts).
 
     Args:
         models: ``best_trial`` and, after a retraining, ``retrained``.
@@ -280,7 +281,13 @@ def fit_rule(data: SeriesData, config: Config) -> str:
         f"validation ({periods['validation']}); the statistical models were fitted on "
         f"the last {min(history, validation_end)} points before the test split, with their "
         "parameters then fixed; every forecast uses only the observations up to its origin, the "
-        "last one it sees."
+        "last one it sees"
+        + (
+            f", and the future features ({', '.join(data.future_features)}) at the steps it "
+            "forecasts (the LSTM and ARIMAX)."
+            if data.future_features
+            else "."
+        )
     )
 
 

@@ -22,6 +22,7 @@ In Python, :func:`load_export` gives the same forecasts, bands included, as arra
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -165,7 +166,9 @@ def forecast_csv(
     )
     values, times = series.values, series.time_index
     if future_names:
-        ahead = _future_rows(future_path, future_names, time_column, horizon, data, times)
+        ahead = _future_rows(
+            export_dir, future_path, future_names, time_column, horizon, data, times
+        )
         padded = np.concatenate([values, np.full((horizon, values.shape[1]), np.nan)])
         padded[len(values) :, -len(future_names) :] = ahead
         values = lead_columns(padded, len(future_names), horizon)[: len(values)]
@@ -213,6 +216,7 @@ def forecast_csv(
 
 
 def _future_rows(
+    export_dir: str,
     future_path: str | None,
     names: list[str],
     time_column: str | None,
@@ -227,7 +231,7 @@ def _future_rows(
     """
     if future_path is None:
         raise DataError(
-            f"--future: required: the model reads {', '.join(map(repr, names))} at the steps it "
+            f"{export_dir}: --future: required: the model reads {', '.join(map(repr, names))} at the steps it "
             f"forecasts; give a CSV file with their next {horizon} value(s)"
         )
     rows = read_series(
@@ -246,12 +250,24 @@ def _future_rows(
             f"{future_path}: --future: has {len(rows.values)} rows, fewer than the model's "
             f"horizon = {horizon}"
         )
-    if time_column is not None:
-        given = rows.time_index.labels(np.arange(horizon))
-        for k, (expected, got) in enumerate(zip(times.continued(horizon), given, strict=True)):
-            if expected is not None and expected != got:
+    if time_column is not None and rows.time_index.kind == times.kind:
+        # Both written in the data's own format (a date alone, seconds...), then compared.
+        values = np.concatenate([times.values, rows.time_index.values[:horizon]])
+        given = dataclasses.replace(times, values=values).labels(np.arange(len(times), len(values)))
+        for expected, got in zip(times.continued(horizon), given, strict=True):
+            close = (
+                expected == got
+                if times.kind != "number"
+                else abs(got - expected) <= 1e-9 * max(1.0, abs(expected))
+            )
+            if expected is not None and not close:
                 raise DataError(
-                    f"{future_path}: --future: row {k + 2} ({time_column}) must continue the data "
-                    f"at {expected}, got {got!r}"
+                    f"{future_path}: --future: column {time_column!r}: its first {horizon} "
+                    f"timestamp(s) must continue the data; expected {expected!r}, got {got!r}"
                 )
+    elif time_column is not None:
+        raise DataError(
+            f"{future_path}: --future: column {time_column!r}: must hold {times.kind}s like the "
+            f"data's, got {rows.time_index.kind}s"
+        )
     return rows.values[:horizon]

@@ -256,8 +256,8 @@ def read_series(
     for name, key in used:
         if name in seen:
             raise DataError(
-                f"{where}: column {name!r} ({key}): used twice; target, features and time_column "
-                "must be different columns"
+                f"{where}: column {name!r} ({key}): used twice; target, features, future_features "
+                "and time_column must be different columns"
             )
         seen.add(name)
 

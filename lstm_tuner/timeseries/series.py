@@ -367,8 +367,8 @@ def load_data(config: DataSection) -> SeriesData:
     boundaries = (len(train), len(train) + len(validation))
     num_future = len(config.future_features)
     inputs = lead_columns(values, num_future, config.horizon)
-    # Statistics of what the model sees: the training rows of the led columns.
-    scaler = Scaler.fit(inputs[: len(train)], log_target=log_target)
+    # Training statistics of each column as read: a lead moves a column's rows, not its units.
+    scaler = Scaler.fit(train, log_target=log_target)
     windows = split_windows(
         scaler.transform(inputs), boundaries, config.window_size, config.horizon
     )

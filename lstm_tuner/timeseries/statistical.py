@@ -148,8 +148,7 @@ def _describe(name: str, model) -> str:
     if name in ("auto_arima", ARIMA_X):
         p, q, sp, sq, m, d, sd = fitted["arma"]
         seasonal = f"({sp},{sd},{sq})[{m}]" if m > 1 and sp + sd + sq else ""
-        regressors = " with regressors" if name == ARIMA_X else ""
-        return f"ARIMA({p},{d},{q}){seasonal}{regressors}"
+        return f"ARIMA({p},{d},{q}){seasonal}"
     return f"Theta ({fitted['modeltype']})"
 
 
@@ -247,6 +246,9 @@ def forecast_statistical(
                     for level in levels
                 }
                 description = _describe(name, model)
+                if name == ARIMA_X:
+                    k = regressors.shape[1]
+                    description += f" with {k} regressor{'s' if k > 1 else ''}"
         except Exception as e:  # noqa: BLE001 - any library failure is reported, never a crash
             not_fitted[name] = _one_line(e)
             continue
@@ -257,7 +259,7 @@ def forecast_statistical(
         described[name] = description
         if all(np.all(np.isfinite(band)) for pair in bands.values() for band in pair):
             intervals[name] = bands
-    if forecasts:
+    if any(name in forecasts for name in MODELS):
         forecasts[COMB] = np.mean([forecasts[name] for name in MODELS if name in forecasts], axis=0)
         described[COMB] = "mean of " + ", ".join(
             LABELS[name] for name in MODELS if name in described
