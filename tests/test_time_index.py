@@ -290,3 +290,32 @@ def test_dropped_rows_leave_their_timestamps_out(tmp_path: Path) -> None:
     assert series.time_index.frequency == "irregular"
     interpolated = read_series(path, "y", time_column="month", missing="interpolate")
     assert interpolated.time_index.frequency == "monthly"
+
+
+def test_continuation_mismatch_compares_in_the_data_format():
+    from lstm_tuner.timeseries.time_index import TimeIndex
+
+    def dates(*texts: str) -> TimeIndex:
+        return TimeIndex.from_values("t", [datetime.datetime.fromisoformat(t) for t in texts])
+
+    hourly = dates("2020-01-02T21:00", "2020-01-02T22:00", "2020-01-02T23:00")
+    # Midnight written as a date alone in the other file still continues hourly data.
+    assert hourly.continuation_mismatch(dates("2020-01-03", "2020-01-03T01:00"), 2) is None
+    assert hourly.continuation_mismatch(dates("2020-01-03T01:00"), 1) == (
+        "2020-01-03T00:00:00",
+        "2020-01-03T01:00:00",
+    )
+    # Numbers to a relative tolerance: 0.1 + 0.2 is 0.30000000000000004.
+    steps = TimeIndex.from_values("t", [0.0, 0.1, 0.2])
+    assert steps.continuation_mismatch(TimeIndex.from_values("t", [0.1 + 0.2, 0.4]), 2) is None
+    want, got = steps.continuation_mismatch(TimeIndex.from_values("t", [0.5]), 1)
+    assert (want, got) == (pytest.approx(0.3), 0.5)
+    # Irregular numbers have no next value: nothing to check (this crashed with a TypeError).
+    irregular = TimeIndex.from_values("t", [0.0, 1.0, 5.0])
+    assert irregular.frequency == "irregular"
+    assert irregular.continuation_mismatch(TimeIndex.from_values("t", [7.0]), 1) is None
+    # Numbers where dates were expected.
+    assert hourly.continuation_mismatch(TimeIndex.from_values("t", [3.0]), 1) == (
+        "2020-01-03T00:00:00",
+        3,
+    )

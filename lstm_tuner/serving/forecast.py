@@ -22,7 +22,6 @@ In Python, :func:`load_export` gives the same forecasts, bands included, as arra
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import os
@@ -250,24 +249,12 @@ def _future_rows(
             f"{future_path}: --future: has {len(rows.values)} rows, fewer than the model's "
             f"horizon = {horizon}"
         )
-    if time_column is not None and rows.time_index.kind == times.kind:
-        # Both written in the data's own format (a date alone, seconds...), then compared.
-        values = np.concatenate([times.values, rows.time_index.values[:horizon]])
-        given = dataclasses.replace(times, values=values).labels(np.arange(len(times), len(values)))
-        for expected, got in zip(times.continued(horizon), given, strict=True):
-            close = (
-                expected == got
-                if times.kind != "number"
-                else abs(got - expected) <= 1e-9 * max(1.0, abs(expected))
-            )
-            if expected is not None and not close:
-                raise DataError(
-                    f"{future_path}: --future: column {time_column!r}: its first {horizon} "
-                    f"timestamp(s) must continue the data; expected {expected!r}, got {got!r}"
-                )
-    elif time_column is not None:
+    mismatch = (
+        None if time_column is None else times.continuation_mismatch(rows.time_index, horizon)
+    )
+    if mismatch is not None:
         raise DataError(
-            f"{future_path}: --future: column {time_column!r}: must hold {times.kind}s like the "
-            f"data's, got {rows.time_index.kind}s"
+            f"{future_path}: --future: column {time_column!r}: its first {horizon} timestamp(s) "
+            f"must continue the data; expected {mismatch[0]!r}, got {mismatch[1]!r}"
         )
     return rows.values[:horizon]

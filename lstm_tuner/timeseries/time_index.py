@@ -190,6 +190,35 @@ class TimeIndex:
         extended = TimeIndex(np.concatenate([self.values, future]), DATE, self.name, "", self.utc)
         return extended.labels(np.arange(len(self.values), len(extended.values)))
 
+    def continuation_mismatch(self, following: TimeIndex, count: int) -> tuple[Any, Any] | None:
+        """Whether ``following`` (another file's time axis) starts with the ``count`` timestamps
+        after this one (:meth:`continued`).
+
+        Both are written in this index's format before they are compared (a date alone, seconds),
+        so that "2020-01-03 00:00" continues hourly data that ends at 23:00; numbers compare to a
+        relative 1e-9; an irregular index expects nothing.
+
+        Returns:
+            ``None``, or the first ``(expected, got)`` pair of labels that differ.
+        """
+        expected = self.continued(count)
+        if following.kind != self.kind:
+            return expected[0], following.label(0)
+        given = following.values[:count]
+        joined = dataclasses.replace(self, values=np.concatenate([self.values, given]))
+        got = joined.labels(np.arange(len(self), len(joined)))
+        for want, label, value in zip(expected, got, given, strict=False):
+            if want is None:
+                continue
+            same = (
+                abs(float(value) - float(want)) <= 1e-9 * max(1.0, abs(float(want)))
+                if self.kind == NUMBER
+                else want == label
+            )
+            if not same:
+                return want, label
+        return None
+
     def axis_label(self) -> str:
         """The x-axis label of a plot against this index."""
         if self.kind == POSITION:
