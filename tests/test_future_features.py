@@ -256,6 +256,10 @@ def test_forecast_csv_leads_the_future_features_by_the_horizon_on_hourly_data(tm
         forecast_csv(export, str(path), future_path=str(future))
     assert "--future: column 't'" in str(raised.value)
     assert "expected '2020-01-03T00:00:00', got '2020-01-03T01:00:00'" in str(raised.value)
+    # a file without the column names it by its role
+    future.write_text("t,temperature\n2020-01-03 00:00,7.5\n2020-01-03 01:00,8.5\n")
+    with pytest.raises(DataError, match=r"column 'x' \(data.future_features\): not found"):
+        forecast_csv(export, str(path), future_path=str(future))
     # one value where the horizon needs two
     future.write_text("t,x\n2020-01-03 00:00,7.5\n")
     with pytest.raises(DataError, match="has 1 rows, fewer than the model's horizon = 2"):

@@ -242,7 +242,8 @@ def _future_rows(
         delimiter=data.get("delimiter"),
         decimal=data.get("decimal", "."),
         thousands=data.get("thousands"),
-        future_features=names,
+        future_features=names[1:],
+        target_key="data.future_features",
     )
     if len(rows.values) < horizon:
         raise DataError(

@@ -202,6 +202,7 @@ def read_series(
     decimal: str = ".",
     thousands: str | None = None,
     future_features: Sequence[str] = (),
+    target_key: str = "data.target",
 ) -> CsvSeries:
     """Reads the target and feature columns of a CSV file with a header row.
 
@@ -225,6 +226,8 @@ def read_series(
         thousands: A thousands separator to remove from numbers (``"1,234.5"``), or ``None``.
         future_features: Input columns known in advance, after the features (named
             ``data.future_features`` in messages).
+        target_key: How messages name the first column's role (``forecast --future`` reads a
+            file of future features alone, the first of them in that place).
 
     Returns:
         The values, float64 ``[time, 1 + len(features) + len(future_features)]`` with columns
@@ -245,11 +248,9 @@ def read_series(
             f"{where}: data.missing must be one of {', '.join(map(repr, MISSING_POLICIES))}, "
             f"got {missing!r}"
         )
-    columns = [target, *features, *(name for name in future_features if name != target)]
-    # A file of future features alone (`forecast --future`) reads one of them as its first column.
-    target_key = "data.future_features" if target in future_features else "data.target"
+    columns = [target, *features, *future_features]
     used = [(target, target_key)] + [(name, "data.features") for name in features]
-    used += [(name, "data.future_features") for name in future_features if name != target]
+    used += [(name, "data.future_features") for name in future_features]
     if time_column is not None:
         used.append((time_column, "data.time_column"))
     seen: set[str] = set()
