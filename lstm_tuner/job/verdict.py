@@ -105,9 +105,7 @@ def _statistical(
         models=models,
         levels=levels,
         # Inputs known in advance: AutoARIMA reads them too (auto_arima_x).
-        regressors=data.values[:, data.num_features - len(data.future_features) :]
-        if data.future_features
-        else None,
+        regressors=data.values[:, -len(data.future_features) :] if data.future_features else None,
     )
     logging.info(
         "Statistical models fitted on points %d-%d and run from %d origins in %.1f s: %s%s",

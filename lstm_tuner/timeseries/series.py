@@ -400,7 +400,7 @@ def load_data(config: DataSection) -> SeriesData:
         ),
         time_index=time_index,
         target_scale_source=scale_source,
-        future_features=tuple(column_names[len(column_names) - num_future :]) if num_future else (),
+        future_features=tuple(config.future_features),
     )
 
 

@@ -48,6 +48,7 @@ MODELS = ("auto_ets", "auto_arima", "auto_theta")
 COMB = "comb"
 #: AutoARIMA with the future features as regressors, fitted where a run has them.
 ARIMA_X = "auto_arima_x"
+_ARIMAS = ("auto_arima", ARIMA_X)
 MODEL_LABELS = {
     "auto_ets": "AutoETS",
     "auto_arima": "AutoARIMA",
@@ -132,7 +133,7 @@ def _make_model(name: str, season: int | None):
     m = season or 1
     if name == "auto_ets":
         return AutoETS(season_length=m)
-    if name in ("auto_arima", ARIMA_X):
+    if name in _ARIMAS:
         # approximation=True selects the orders by conditional sums of squares, as R's auto.arima
         # does for long series: the same model on the built-in series in 1.3 s instead of 14 s.
         return AutoARIMA(season_length=m, approximation=True)
@@ -145,7 +146,7 @@ def _describe(name: str, model) -> str:
     fitted = model.model_
     if name == "auto_ets":
         return str(fitted["method"])
-    if name in ("auto_arima", ARIMA_X):
+    if name in _ARIMAS:
         p, q, sp, sq, m, d, sd = fitted["arma"]
         seasonal = f"({sp},{sd},{sq})[{m}]" if m > 1 and sp + sd + sq else ""
         return f"ARIMA({p},{d},{q}){seasonal}"
@@ -207,10 +208,13 @@ def forecast_statistical(
         regressors = np.asarray(regressors, dtype=np.float64).reshape(len(series), -1)
     with_x = regressors is not None and regressors.shape[1] > 0 and "auto_arima" in models
 
-    def inputs(name: str, start: int, end: int) -> dict[str, np.ndarray]:
-        if name != ARIMA_X:
-            return {}
-        return {"X": regressors[start:end], "X_future": regressors[end : end + horizon]}
+    def past(name: str, start: int, end: int) -> dict[str, np.ndarray]:
+        """ARIMAX's regressors over the observations ``[start, end)``."""
+        return {"X": regressors[start:end]} if name == ARIMA_X else {}
+
+    def ahead(name: str, origin: int) -> dict[str, np.ndarray]:
+        """ARIMAX's regressors at the ``horizon`` steps it forecasts from ``origin``."""
+        return {"X_future": regressors[origin : origin + horizon]} if name == ARIMA_X else {}
 
     for name in (*models, *((ARIMA_X,) if with_x else ())):
         season, note = _season_for(name, season_length, fit_end - lo, detect)
@@ -221,18 +225,16 @@ def forecast_statistical(
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                if name == ARIMA_X:
-                    model.fit(series[lo:fit_end], X=regressors[lo:fit_end])
-                else:
-                    model.fit(series[lo:fit_end])
+                model.fit(series[lo:fit_end], **past(name, lo, fit_end))
                 starts = np.full(len(origins), lo)
-                if name in ("auto_arima", ARIMA_X):
+                if name in _ARIMAS:
                     starts = np.maximum(lo, origins - arima_window(season, history))
                 outputs = [
                     model.forward(
                         series[s:t],
                         horizon,
-                        **inputs(name, s, t),
+                        **past(name, s, t),
+                        **ahead(name, t),
                         **({"level": levels} if levels else {}),
                     )
                     for s, t in zip(starts, origins, strict=True)
