@@ -101,6 +101,18 @@ def test_a_missing_future_column_names_its_key(tmp_path):
         load_data(config.data)
 
 
+def test_a_constant_future_column_is_refused_by_its_role(tmp_path):
+    from lstm_tuner.timeseries.series import load_data
+
+    path = tmp_path / "c.csv"
+    path.write_text("y,p,x\n" + "".join(f"{i % 7},{i % 3},1\n" for i in range(60)))
+    config = config_from_dict(
+        {"data": {"csv": str(path), "target": "y", "features": ["p"], "future_features": ["x"]}}
+    )
+    with pytest.raises(DataError, match=r"column 'x' \(data.future_features\) is constant"):
+        load_data(config.data)
+
+
 def test_a_run_sees_the_driver_beats_the_models_that_cannot_and_serves_it(tmp_path):
     """End to end: search, retraining, export and ``lstm-tuner forecast --future``."""
     from lstm_tuner.config import load_config
