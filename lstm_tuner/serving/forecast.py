@@ -33,6 +33,7 @@ from lstm_tuner.errors import DataError
 from lstm_tuner.timeseries.csv_file import read_series
 from lstm_tuner.timeseries.intervals import band_names
 from lstm_tuner.timeseries.series import lead_columns
+from lstm_tuner.timeseries.time_index import TimeIndex
 
 METADATA_FILENAME = "metadata.json"  # as lstm_tuner.serving.export writes it
 _EXPORTS_OF_A_RUN = ("final", "best_trial")  # the retrained model first
@@ -152,21 +153,25 @@ def forecast_csv(
     features = meta["feature_names"][1 : len(meta["feature_names"]) - len(future_names)]
     time_column = meta.get("time_column")
     window, horizon = int(meta["window_size"]), int(meta["horizon"])
+    # Every file is read as the run read its own.
+    csv_format = {
+        "delimiter": data.get("delimiter"),
+        "decimal": data.get("decimal", "."),
+        "thousands": data.get("thousands"),
+    }
     series = read_series(
         csv_path,
         target,
         features,
         time_column,
         data.get("missing", "error"),
-        delimiter=data.get("delimiter"),
-        decimal=data.get("decimal", "."),
-        thousands=data.get("thousands"),
         future_features=future_names,
+        **csv_format,
     )
     values, times = series.values, series.time_index
     if future_names:
         ahead = _future_rows(
-            export_dir, future_path, future_names, time_column, horizon, data, times
+            export_dir, future_path, future_names, time_column, horizon, csv_format, times
         )
         padded = np.concatenate([values, np.full((horizon, values.shape[1]), np.nan)])
         padded[len(values) :, -len(future_names) :] = ahead
@@ -220,8 +225,8 @@ def _future_rows(
     names: list[str],
     time_column: str | None,
     horizon: int,
-    data: dict[str, Any],
-    times: Any,
+    csv_format: dict[str, Any],
+    times: TimeIndex,
 ) -> np.ndarray:
     """The future features' values at the ``horizon`` steps after the data, ``[horizon, len(names)]``.
 
@@ -230,8 +235,8 @@ def _future_rows(
     """
     if future_path is None:
         raise DataError(
-            f"{export_dir}: --future: required: the model reads {', '.join(map(repr, names))} at the steps it "
-            f"forecasts; give a CSV file with their next {horizon} value(s)"
+            f"{export_dir}: --future: required: the model reads {', '.join(map(repr, names))} "
+            f"at the steps it forecasts; give a CSV file with their next {horizon} value(s)"
         )
     rows = read_series(
         future_path,
@@ -239,11 +244,9 @@ def _future_rows(
         (),
         time_column,
         "error",
-        delimiter=data.get("delimiter"),
-        decimal=data.get("decimal", "."),
-        thousands=data.get("thousands"),
         future_features=names[1:],
         target_key="data.future_features",
+        **csv_format,
     )
     if len(rows.values) < horizon:
         raise DataError(
