@@ -14,7 +14,13 @@ SAMPLERS: tuple[str, ...] = ("tpe", "random", "grid")
 PRUNERS: tuple[str, ...] = ("none", "median", "hyperband")
 DIRECTIONS: tuple[str, ...] = ("minimize", "maximize")
 STRATEGIES: tuple[str, ...] = ("auto", "default", "mirrored", "one_device")
-TARGET_TRANSFORMS: tuple[str, ...] = ("level", "delta", "seasonal_delta", "seasonal_growth")
+TARGET_TRANSFORMS: tuple[str, ...] = (
+    "level",
+    "delta",
+    "seasonal_delta",
+    "seasonal_growth",
+    "linear_ar",
+)
 #: The scale the model sees the target on (lstm_tuner.timeseries.scaler.Scaler.log_target).
 TARGET_SCALES: tuple[str, ...] = ("auto", "linear", "log")
 #: What the LSTM sees of the target in a window (lstm_tuner.lstm.model.SubtractLastValue).

@@ -121,7 +121,10 @@ class DataConfig:
             (the change from the window's last value), ``"seasonal_delta"`` (the change from the
             value one season before, i.e. from the seasonal naive forecast),
             ``"seasonal_growth"`` (the change from that value plus the last season's growth, the
-            seasonal random walk with drift; needs a window of season + 1), ``"auto"`` (the
+            seasonal random walk with drift; needs a window of season + 1), ``"linear_ar"``
+            (the change from a ridge autoregression on the whole window, every feature included,
+            fitted in closed form on the training windows:
+            :mod:`lstm_tuner.timeseries.autoregression`), ``"auto"`` (the
             default, chosen by the forecast benchmark in docs/benchmarks.md: seasonal_delta and
             delta when the series has a season that fits in the window, else delta and level,
             searched as the hyperparameter ``target_transform``), or a list of them, searched

@@ -73,6 +73,30 @@ def chronological_split(x: Any, y: Any, fraction: float) -> tuple[tuple[Any, Any
     return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
 
 
+def training_pairs(x: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every training window and its targets as arrays, in the order given.
+
+    Args:
+        x: Windows, an array ``[n, window, features]`` (or ``[n, window]`` for one feature) or a
+            ``tf.data.Dataset`` of ``(x, y)`` (batched or not: it is read once).
+        y: Targets ``[n, horizon]`` (or ``[n]``) with an array ``x``.
+
+    Returns:
+        ``[n, window, features]`` and ``[n, horizon]``.
+    """
+    if isinstance(x, Windows):
+        xs, ys = x.arrays()
+    elif isinstance(x, np.ndarray):
+        xs, ys = x, np.asarray(y)
+    else:
+        # As in batched(): inputs of rank 3 are batches, of rank 2 single windows.
+        pairs = list(x.as_numpy_iterator())
+        join = np.concatenate if is_batched_dataset(x) else np.stack
+        xs, ys = join([a for a, _ in pairs]), join([b for _, b in pairs])
+    xs = xs[..., None] if xs.ndim == 2 else xs
+    return xs, ys.reshape(len(ys), -1)
+
+
 def target_changes(
     x: Any, y: Any, season_length: int | None = None, growth: bool = False
 ) -> np.ndarray:
@@ -86,15 +110,8 @@ def target_changes(
     """
     if isinstance(x, Windows):
         return x.changes(season_length, growth)
-    if isinstance(x, np.ndarray):
-        xs, ys = x, np.asarray(y)
-    else:
-        # As in batched(): inputs of rank 3 are batches, of rank 2 single windows.
-        pairs = list(x.as_numpy_iterator())
-        join = np.concatenate if is_batched_dataset(x) else np.stack
-        xs, ys = join([a for a, _ in pairs]), join([b for _, b in pairs])
-    target = xs if xs.ndim == 2 else xs[:, :, 0]
-    ys = ys.reshape(len(ys), -1)
+    xs, ys = training_pairs(x, y)
+    target = xs[:, :, 0]
     matrix = anchor_matrix(ys.shape[1], season_length, growth)
     before = target[:, target.shape[1] - np.arange(1, len(matrix) + 1)]  # y[t-1], y[t-2], ...
     return ys - before @ matrix

@@ -9,7 +9,12 @@ Three target transforms (``data.target_transform``):
   to learn what differs from it. On a smooth trending series the level model must learn to repeat its
   input's last value exactly, which it does poorly; the delta model gets it for free;
 - ``seasonal_delta``: the same, from the value one season before each target (the seasonal naive
-  forecast) instead of the last one.
+  forecast) instead of the last one;
+- ``seasonal_growth``: from that value plus the last season's growth (the seasonal random walk with
+  drift);
+- ``linear_ar``: from a ridge autoregression on the whole window, fitted in closed form on the
+  training windows (:mod:`lstm_tuner.timeseries.autoregression`): the linear part of a hybrid, so
+  that the LSTM learns only what a long AR (an ARX, with features) misses.
 
 Either way the model maps windows to the target's level, so the loss, the validation loss and the
 export mean the same thing for both, and a search over both compares like with like.
@@ -26,9 +31,15 @@ import numpy as np
 from lstm_tuner.engine.hypermodel import HyperModel
 from lstm_tuner.engine.hyperparameters import HyperParameters
 from lstm_tuner.engine.search_space import ParamSpec
-from lstm_tuner.lstm.fit_inputs import batched, chronological_split, target_changes
+from lstm_tuner.lstm.fit_inputs import (
+    batched,
+    chronological_split,
+    target_changes,
+    training_pairs,
+)
 from lstm_tuner.lstm.space import DEFAULT_SEARCH_SPACE, LSTM_PARAM_NAMES, TARGET_TRANSFORM
 from lstm_tuner.names import LOSSES, OPTIMIZERS, TARGET_TRANSFORMS, WINDOW_NORMALIZATIONS
+from lstm_tuner.timeseries.autoregression import fit_ridge_ar
 from lstm_tuner.timeseries.season import anchor_matrix
 
 
@@ -40,32 +51,53 @@ class DeltaToLevel(keras.layers.Layer):
     ``season_length`` the target value one season before step ``k`` (``seasonal_delta``: the seasonal
     naive forecast), plus with ``growth`` the growth over the last season (``seasonal_growth``: the
     seasonal random walk with drift), taken from the window (see
-    :func:`lstm_tuner.timeseries.season.anchor_matrix`).
+    :func:`lstm_tuner.timeseries.season.anchor_matrix`). With ``fitted`` (``linear_ar``) the
+    reference is a ridge autoregression on the whole window (every feature), whose weights
+    (``anchor``, ``[window * features, horizon]``, not trained by gradient) :meth:`fit_anchor` sets
+    from the training windows.
     ``scale`` and ``offset`` (``[horizon]``, not trained) are the standard deviation and mean of the
     training split's changes from those references (:meth:`adapt`); they are saved with the weights.
     Feature 0 of the window must be the target, in the units of the forecast.
     """
 
     def __init__(
-        self, horizon: int, season_length: int | None = None, growth: bool = False, **kwargs: Any
+        self,
+        horizon: int,
+        season_length: int | None = None,
+        growth: bool = False,
+        fitted: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.horizon = int(horizon)
         self.season_length = None if season_length is None else int(season_length)
         self.growth = bool(growth)
+        self.fitted = bool(fitted)
+        if self.fitted and (self.season_length or self.growth):
+            raise ValueError("DeltaToLevel: a fitted (linear_ar) reference takes no season")
 
     def build(self, input_shape: Any) -> None:
-        window_size = int(input_shape[0][1])
-        # [span, horizon], row l - 1 weighting y[t - l]; reversed to meet the window's time order.
-        matrix = anchor_matrix(self.horizon, self.season_length, self.growth)
-        if len(matrix) > window_size:
-            name = "seasonal_growth" if self.growth else "seasonal_delta"
-            raise ValueError(
-                f"{name}: the window ({window_size} steps) must cover the {len(matrix)} steps its "
-                f"reference reads (season {self.season_length})"
+        window_size, num_features = int(input_shape[0][1]), int(input_shape[0][2])
+        if self.fitted:
+            self.span = window_size
+            self.inputs_per_window = window_size * num_features
+            self.anchor = self.add_weight(
+                shape=(self.inputs_per_window, self.horizon),
+                initializer="zeros",
+                trainable=False,
+                name="anchor",
             )
-        self.span = len(matrix)
-        self.anchor = matrix[::-1].astype("float32")
+        else:
+            # [span, horizon], row l - 1 weighting y[t - l]; reversed to meet the window's order.
+            matrix = anchor_matrix(self.horizon, self.season_length, self.growth)
+            if len(matrix) > window_size:
+                name = "seasonal_growth" if self.growth else "seasonal_delta"
+                raise ValueError(
+                    f"{name}: the window ({window_size} steps) must cover the {len(matrix)} steps "
+                    f"its reference reads (season {self.season_length})"
+                )
+            self.span = len(matrix)
+            self.anchor = matrix[::-1].astype("float32")
         self.scale = self.add_weight(
             shape=(self.horizon,), initializer="ones", trainable=False, name="scale"
         )
@@ -75,10 +107,30 @@ class DeltaToLevel(keras.layers.Layer):
 
     def call(self, inputs: Sequence[Any]) -> Any:
         window, change = inputs
-        # One matmul with a constant: the last value, the seasonal one, or that plus its growth.
-        tail = window[:, -self.span :, 0]
-        reference = keras.ops.matmul(tail, keras.ops.convert_to_tensor(self.anchor))
+        if self.fitted:
+            # The ridge autoregression: one matmul of the flattened window with its weights.
+            flat = keras.ops.reshape(window, (-1, self.inputs_per_window))
+            reference = keras.ops.matmul(flat, self.anchor)
+        else:
+            # One matmul with a constant: the last value, the seasonal one, or that plus growth.
+            tail = window[:, -self.span :, 0]
+            reference = keras.ops.matmul(tail, keras.ops.convert_to_tensor(self.anchor))
         return reference + change * self.scale + self.offset
+
+    def reference(self, windows: np.ndarray) -> np.ndarray:
+        """The reference of each window's target steps in NumPy, ``[n, horizon]`` (float64)."""
+        windows = np.asarray(windows, dtype=np.float64)
+        if self.fitted:
+            weights = np.asarray(self.anchor.numpy(), dtype=np.float64)
+            return windows.reshape(len(windows), -1) @ weights
+        return windows[:, -self.span :, 0] @ self.anchor.astype(np.float64)
+
+    def fit_anchor(self, windows: np.ndarray, targets: np.ndarray) -> None:
+        """Fits a ``linear_ar`` reference on the training windows (in time order) and their
+        targets, then sets ``scale`` and ``offset`` from what it leaves (:meth:`adapt`)."""
+        ridge = fit_ridge_ar(windows, targets)
+        self.anchor.assign(ridge.weights.astype("float32"))
+        self.adapt(np.asarray(targets, dtype=np.float64) - self.reference(windows))
 
     def adapt(self, changes: np.ndarray) -> None:
         """Sets ``scale`` and ``offset`` from the training changes ``[windows, horizon]``."""
@@ -93,6 +145,7 @@ class DeltaToLevel(keras.layers.Layer):
             "horizon": self.horizon,
             "season_length": self.season_length,
             "growth": self.growth,
+            "fitted": self.fitted,
         }
 
 
@@ -170,14 +223,15 @@ def build_lstm_model(
             name=f"lstm_{i}",
         )(hidden)
         hidden = keras.layers.Dropout(dropout, name=f"dropout_{i}")(hidden)
-    if target_transform in ("delta", "seasonal_delta", "seasonal_growth"):
-        seasonal = target_transform != "delta"
+    if target_transform != "level":
+        seasonal = target_transform in ("seasonal_delta", "seasonal_growth")
         if seasonal and not season_length:
             raise ValueError(f"target_transform {target_transform!r} needs a season_length")
         season = season_length if seasonal else None
         growth = target_transform == "seasonal_growth"
+        fitted = target_transform == "linear_ar"
         change = keras.layers.Dense(horizon, kernel_initializer="zeros", name="change")(hidden)
-        output = DeltaToLevel(horizon, season, growth, name="prediction")([window, change])
+        output = DeltaToLevel(horizon, season, growth, fitted, name="prediction")([window, change])
     else:
         output = keras.layers.Dense(horizon, name="prediction")(hidden)
     model = keras.Model(window, output, name=f"lstm_regressor_{target_transform}")
@@ -278,8 +332,7 @@ def anchor_forecast(model: keras.Model, windows: np.ndarray) -> np.ndarray | Non
     )
     if layer is None:
         return None
-    tail = np.asarray(windows, dtype=np.float64)[:, -layer.span :, 0]
-    return tail @ layer.anchor.astype(np.float64) + layer.offset.numpy().astype(np.float64)
+    return layer.reference(windows) + layer.offset.numpy().astype(np.float64)
 
 
 def season_of_model(model: keras.Model) -> int | None:
@@ -291,10 +344,12 @@ def season_of_model(model: keras.Model) -> int | None:
 
 
 def target_transform_of(model: keras.Model) -> str:
-    """``"delta"``, ``"seasonal_delta"`` or ``"seasonal_growth"`` when the model forecasts changes,
-    else ``"level"``."""
+    """``"delta"``, ``"seasonal_delta"``, ``"seasonal_growth"`` or ``"linear_ar"`` when the model
+    forecasts changes, else ``"level"``."""
     for layer in _first_member(model).layers:
         if isinstance(layer, DeltaToLevel):
+            if layer.fitted:
+                return "linear_ar"
             if layer.growth:
                 return "seasonal_growth"
             return "seasonal_delta" if layer.season_length else "delta"
@@ -453,7 +508,9 @@ class LSTMHyperModel(HyperModel):
         default_batch = kwargs.pop("batch_size", None) or 32
         batch_size = int(hp.get("batch_size")) if "batch_size" in hp else int(default_batch)
         for layer in model.layers:
-            if isinstance(layer, DeltaToLevel):
+            if isinstance(layer, DeltaToLevel) and layer.fitted:
+                layer.fit_anchor(*training_pairs(x, y))
+            elif isinstance(layer, DeltaToLevel):
                 layer.adapt(target_changes(x, y, layer.season_length, layer.growth))
         batch = dict(batch_size=batch_size, num_features=self.num_features)
         train = batched(
