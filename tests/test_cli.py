@@ -164,7 +164,7 @@ def test_end_to_end_search_export_and_resume(workdir: Path):
     run_dir = workdir / "runs" / "e2e"
     best = json.loads((run_dir / "best_params.json").read_text())
     # the series' 24-step cycle does not fit in the 8-step window: data.target_transform "auto"
-    # searches delta and level as a sixth hyperparameter
+    # searches linear_ar and delta as a sixth hyperparameter
     assert set(best["params"]) == {
         "hidden_size",
         "num_layers",
@@ -173,7 +173,7 @@ def test_end_to_end_search_export_and_resume(workdir: Path):
         "batch_size",
         "target_transform",
     }
-    assert best["params"]["target_transform"] in ("delta", "level")
+    assert best["params"]["target_transform"] in ("linear_ar", "delta")
     rows = (run_dir / "trials.csv").read_text().splitlines()
     assert rows[0].startswith("number,state,hidden_size") and len(rows) == 4
     # Each trial's optimizer steps per epoch: the 172 training windows (rows 0..179, window 8)

@@ -243,23 +243,32 @@ def test_seasonal_growth_forecasts_trend_plus_season_exactly(horizon: int):
         LSTMHyperModel(6, 1, target_transform="seasonal_growth", season_length=6)
 
 
-def test_auto_searches_seasonal_delta_and_delta_with_a_fitting_season_else_delta_and_level():
+def test_auto_searches_the_ridge_anchor_and_the_naive_anchor_that_suits_the_series():
     from lstm_tuner.lstm.model import resolve_target_transform
+    from lstm_tuner.timeseries.autoregression import MAX_INPUTS
 
-    assert resolve_target_transform("auto", 12, 24) == ("seasonal_delta", "delta")
-    assert resolve_target_transform("auto", 24, 24) == ("seasonal_delta", "delta")
-    assert resolve_target_transform("auto", 48, 24) == ("delta", "level")
-    assert resolve_target_transform("auto", None, 24) == ("delta", "level")
-    assert resolve_target_transform(["auto", "level"], None, 24) == ("delta", "level")
+    assert resolve_target_transform("auto", 12, 24) == ("linear_ar", "seasonal_delta")
+    assert resolve_target_transform("auto", 24, 24) == ("linear_ar", "seasonal_delta")
+    assert resolve_target_transform("auto", 48, 24) == ("linear_ar", "delta")
+    assert resolve_target_transform("auto", None, 24) == ("linear_ar", "delta")
+    assert resolve_target_transform(["auto", "level"], None, 24) == ("linear_ar", "delta", "level")
     assert resolve_target_transform(["level", "auto"], 12, 24) == (
         "level",
+        "linear_ar",
+        "seasonal_delta",
+    )
+    # a window of more values than the ridge reads: the two naive anchors, as before it
+    assert resolve_target_transform("auto", 12, 24, MAX_INPUTS // 24 + 1) == (
         "seasonal_delta",
         "delta",
     )
+    assert resolve_target_transform("auto", None, MAX_INPUTS + 1) == ("delta", "level")
+    with pytest.raises(ValueError, match="linear_ar reads data.window_size x features"):
+        resolve_target_transform("linear_ar", None, 24, MAX_INPUTS // 24 + 1)
     assert resolve_target_transform(["seasonal_growth", "auto"], 12, 24) == (
         "seasonal_growth",
+        "linear_ar",
         "seasonal_delta",
-        "delta",
     )
     assert resolve_target_transform("seasonal_delta", 12, 24) == "seasonal_delta"
     assert resolve_target_transform("seasonal_growth", 12, 24) == "seasonal_growth"

@@ -57,7 +57,7 @@ def test_auto_searches_seasonal_delta_and_delta_on_the_builtin_series():
     hp = HyperParameters()
     hypermodel.declare_hyperparameters(hp)
     spec = {s.name: s for s in hp.space}["target_transform"]
-    assert spec.choices == ("seasonal_delta", "delta")
+    assert spec.choices == ("linear_ar", "seasonal_delta")
 
 
 def test_an_export_that_crashes_midway_leaves_the_previous_one_and_no_temporary_directory(

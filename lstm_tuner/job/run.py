@@ -76,7 +76,7 @@ def make_hypermodel(
     """
     try:
         transform = resolve_target_transform(
-            config.data.target_transform, season_length, config.data.window_size
+            config.data.target_transform, season_length, config.data.window_size, num_features
         )
     except ValueError as e:
         raise ConfigError(f"{config.path}: {e}") from None

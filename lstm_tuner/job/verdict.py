@@ -175,7 +175,8 @@ def evaluate_on_test(
         series, data.test.origins, horizon, train_end=train_end, season_length=season
     )
     # A delta model starts from an anchor (the last or seasonal value plus the mean training
-    # change) and its LSTM forecasts the rest: it earns credit only where it beats that anchor.
+    # change, or for linear_ar the ridge autoregression on the window) and its LSTM forecasts the
+    # rest: it earns credit only where it beats that anchor.
     anchor = anchor_forecast(models[final], x_test)
     if anchor is not None:
         baseline_forecasts["model_anchor"] = data.scaler.inverse_transform_target(anchor)

@@ -73,18 +73,22 @@ def chronological_split(x: Any, y: Any, fraction: float) -> tuple[tuple[Any, Any
     return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
 
 
-def training_pairs(x: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
-    """Every training window and its targets as arrays, in the order given.
+def training_pairs(x: Any, y: Any = None, last: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The training windows and their targets as arrays, in the order given.
 
     Args:
         x: Windows, an array ``[n, window, features]`` (or ``[n, window]`` for one feature) or a
             ``tf.data.Dataset`` of ``(x, y)`` (batched or not: it is read once).
         y: Targets ``[n, horizon]`` (or ``[n]``) with an array ``x``.
+        last: Only the latest ``last`` windows (Windows are then never made whole in memory).
 
     Returns:
         ``[n, window, features]`` and ``[n, horizon]``.
     """
     if isinstance(x, Windows):
+        if last is not None and len(x) > last:
+            first = x.first_target + len(x) - last
+            x = Windows(x.series, x.window_size, x.horizon, first_target=first, end=x.end)
         xs, ys = x.arrays()
     elif isinstance(x, np.ndarray):
         xs, ys = x, np.asarray(y)
@@ -94,7 +98,8 @@ def training_pairs(x: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
         join = np.concatenate if is_batched_dataset(x) else np.stack
         xs, ys = join([a for a, _ in pairs]), join([b for _, b in pairs])
     xs = xs[..., None] if xs.ndim == 2 else xs
-    return xs, ys.reshape(len(ys), -1)
+    xs, ys = xs, ys.reshape(len(ys), -1)
+    return (xs, ys) if last is None else (xs[-last:], ys[-last:])
 
 
 def target_changes(

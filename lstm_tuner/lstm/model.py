@@ -39,7 +39,7 @@ from lstm_tuner.lstm.fit_inputs import (
 )
 from lstm_tuner.lstm.space import DEFAULT_SEARCH_SPACE, LSTM_PARAM_NAMES, TARGET_TRANSFORM
 from lstm_tuner.names import LOSSES, OPTIMIZERS, TARGET_TRANSFORMS, WINDOW_NORMALIZATIONS
-from lstm_tuner.timeseries.autoregression import fit_ridge_ar
+from lstm_tuner.timeseries.autoregression import MAX_INPUTS, MAX_WINDOWS, fit_ridge_ar
 from lstm_tuner.timeseries.season import anchor_matrix
 
 
@@ -243,26 +243,35 @@ def build_lstm_model(
 
 
 def resolve_target_transform(
-    setting: str | Sequence[str], season_length: int | None, window_size: int
+    setting: str | Sequence[str],
+    season_length: int | None,
+    window_size: int,
+    num_features: int = 1,
 ) -> str | tuple[str, ...]:
     """``data.target_transform`` for a series. ``"auto"`` searches two transforms as the
     hyperparameter ``target_transform`` (every model outputs levels, so their validation losses
-    compare like with like): ``("seasonal_delta", "delta")`` when the series has a season that fits
-    in the window, else ``("delta", "level")``. ``seasonal_growth`` is not in it: it lowered the
-    retrained test MSE on 5 of 8 seasonal public series, but as a third category it left the
-    built-in series' 5 random startup trials without a delta trial, and TPE stayed on
-    seasonal_growth at val_loss 0.062 where delta reaches 0.034 (docs/benchmarks.md). On the public series of docs/benchmarks.md the
-    validation loss told the better transform on every seed: seasonal_delta where a season repeats
-    cleanly (CO2, air passengers), level where the series reverts to its mean (Nile), delta where
-    the last value is the best anchor (a random walk; the built-in series, whose persistent noise makes
-    the value a day before a 4x worse forecast than the last one). Level lost on every seasonal series,
-    so it is not searched there.
+    compare like with like): ``linear_ar`` (the ridge autoregression on the window as the anchor)
+    and the naive anchor that suits the series, ``seasonal_delta`` when it has a season that fits
+    in the window, else ``delta``. On the public series of docs/benchmarks.md ("A ridge
+    autoregression as the anchor") the ridge anchor lowered the retrained test MSE on most series
+    and the naive anchor won the search where the training windows were too few for the ridge.
+    Where the window holds more than
+    :data:`~lstm_tuner.timeseries.autoregression.MAX_INPUTS` values, ``auto`` is the two naive
+    anchors that suit the series (``seasonal_delta`` and ``delta``, or ``delta`` and ``level``).
+    ``seasonal_growth`` and ``level`` are not in it: the growth term lowered the test MSE on 5 of
+    8 seasonal series but left the built-in series' random startup trials without a delta trial;
+    level lost on every seasonal series, and the ridge's intercept covers a series that reverts to
+    its mean.
 
     Raises:
-        ValueError: ``seasonal_delta`` is asked for and the season does not fit in the window.
+        ValueError: ``seasonal_delta`` or ``seasonal_growth`` is asked for and the season does
+            not fit in the window; ``linear_ar`` for a window of too many values.
     """
     fits = bool(season_length) and 2 <= season_length <= window_size
-    auto = ("seasonal_delta", "delta") if fits else ("delta", "level")
+    linear = window_size * num_features <= MAX_INPUTS
+    # Without the ridge, the two naive anchors that suit the series (the default before it).
+    naive = ("seasonal_delta", "delta") if fits else ("delta", "level")
+    auto = ("linear_ar", naive[0]) if linear else naive
     names = (setting,) if isinstance(setting, str) else tuple(setting)
     names = tuple(expanded for n in names for expanded in (auto if n == "auto" else (n,)))
     if "seasonal_delta" in names and not fits:
@@ -274,6 +283,11 @@ def resolve_target_transform(
         raise ValueError(
             f"data.target_transform: seasonal_growth needs a season of 2 to data.window_size - 1 "
             f"= {window_size - 1} steps, got {season_length!r} (set data.season_length)"
+        )
+    if "linear_ar" in names and not linear:
+        raise ValueError(
+            f"data.target_transform: linear_ar reads data.window_size x features = "
+            f"{window_size} x {num_features} values, more than its {MAX_INPUTS}"
         )
     names = tuple(dict.fromkeys(names))
     return names[0] if len(names) == 1 else names
@@ -509,7 +523,7 @@ class LSTMHyperModel(HyperModel):
         batch_size = int(hp.get("batch_size")) if "batch_size" in hp else int(default_batch)
         for layer in model.layers:
             if isinstance(layer, DeltaToLevel) and layer.fitted:
-                layer.fit_anchor(*training_pairs(x, y))
+                layer.fit_anchor(*training_pairs(x, y, last=MAX_WINDOWS))
             elif isinstance(layer, DeltaToLevel):
                 layer.adapt(target_changes(x, y, layer.season_length, layer.growth))
         batch = dict(batch_size=batch_size, num_features=self.num_features)

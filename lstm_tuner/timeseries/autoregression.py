@@ -26,6 +26,12 @@ HOLDOUT_FRACTION = 0.2
 #: Below this many held-out windows the penalty is not chosen but set to :data:`DEFAULT_PENALTY`.
 MIN_HOLDOUT = 5
 DEFAULT_PENALTY = 1e-2
+#: The regression reads at most this many inputs (``window * features``): its cost grows with
+#: their cube, and a longer window than this is no autoregression a forecaster would fit.
+MAX_INPUTS = 2048
+#: It is fitted on at most this many training windows, the latest (a bounded history, as the
+#: statistical models' ``evaluation.statistical_history``); memory is this times the inputs.
+MAX_WINDOWS = 20_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,40 +48,51 @@ class RidgeAR:
         return flat @ self.weights + self.intercept
 
 
-def _solve(x: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndarray, np.ndarray]:
+def _ridge_path(x: np.ndarray, y: np.ndarray, penalties: tuple[float, ...]):
+    """``(weights, intercept)`` of the ridge regression with a free intercept for each penalty,
+    from one SVD of the centered inputs."""
     mean_x, mean_y = x.mean(axis=0), y.mean(axis=0)
-    centered = x - mean_x
-    gram = centered.T @ centered + penalty * len(x) * np.eye(x.shape[1])
-    weights = np.linalg.solve(gram, centered.T @ (y - mean_y))
-    return weights, mean_y - mean_x @ weights
+    u, s, vt = np.linalg.svd(x - mean_x, full_matrices=False)
+    projected = u.T @ (y - mean_y)
+    for penalty in penalties:
+        weights = vt.T @ ((s / (s**2 + penalty * len(x)))[:, None] * projected)
+        yield weights, mean_y - mean_x @ weights
 
 
 def fit_ridge_ar(windows: np.ndarray, targets: np.ndarray) -> RidgeAR:
-    """Fits the ridge autoregression on training windows in time order.
+    """Fits the ridge autoregression on training windows in time order (the latest
+    :data:`MAX_WINDOWS` of them).
 
     Args:
         windows: ``[n, window, features]`` (or ``[n, window]``), oldest first.
         targets: ``[n, horizon]`` (or ``[n]``).
 
     Raises:
-        ValueError: fewer than 2 windows, or a count that differs from the targets'.
+        ValueError: fewer than 2 windows, a count that differs from the targets', or more than
+            :data:`MAX_INPUTS` inputs per window.
     """
     x = np.asarray(windows, dtype=np.float64)
-    x = x.reshape(len(x), -1)
-    y = np.asarray(targets, dtype=np.float64).reshape(len(x), -1) if len(x) else np.zeros((0, 1))
+    x = x.reshape(len(x), -1)[-MAX_WINDOWS:]
+    y = np.asarray(targets, dtype=np.float64)
+    y = y.reshape(len(y), -1)[-MAX_WINDOWS:]
     if len(x) < 2 or len(y) != len(x):
         raise ValueError(
             f"linear_ar: a ridge autoregression needs at least 2 training windows with one "
-            f"target row each, got {len(x)} windows and {len(targets)} targets"
+            f"target row each, got {len(windows)} windows and {len(targets)} targets"
+        )
+    if x.shape[1] > MAX_INPUTS:
+        raise ValueError(
+            f"linear_ar: a window of {x.shape[1]} values (window_size x features) is more than "
+            f"the {MAX_INPUTS} a ridge autoregression reads"
         )
     held = int(round(len(x) * HOLDOUT_FRACTION))
     penalty = DEFAULT_PENALTY
     if held >= MIN_HOLDOUT and len(x) - held >= 2:
-        fit_x, fit_y, out_x, out_y = x[:-held], y[:-held], x[-held:], y[-held:]
-        errors = []
-        for p in PENALTIES:
-            weights, intercept = _solve(fit_x, fit_y, p)
-            errors.append(float(np.mean((out_x @ weights + intercept - out_y) ** 2)))
+        out_x, out_y = x[-held:], y[-held:]
+        errors = [
+            float(np.mean((out_x @ weights + intercept - out_y) ** 2))
+            for weights, intercept in _ridge_path(x[:-held], y[:-held], PENALTIES)
+        ]
         penalty = PENALTIES[int(np.argmin(errors))]
-    weights, intercept = _solve(x, y, penalty)
+    weights, intercept = next(_ridge_path(x, y, (penalty,)))
     return RidgeAR(weights, intercept, penalty)

@@ -13,6 +13,7 @@ configuration, it is retrained and scored too, so the two selections are compare
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -154,6 +155,8 @@ def run_one(
         "test_windows": test["test_windows"],
         "best_trial": best.number,
         "best_val_loss": best.value,
+        # what the search chose where it searched the target transform (auto: two of them)
+        "chosen_transform": best.params.get("target_transform", transform),
         "best_trial_test_mse": test["models"]["best_trial"]["mse"],
         "retrained_test_mse": test["models"]["retrained"]["mse"],
         "retrained_test_mase": test["models"]["retrained"]["mase"],
@@ -281,6 +284,9 @@ def bench_forecast(
                         run = run_one(path, WINDOWS[name], transform, seed, settings, work)
                     run["series"] = name
                     runs.append(run)
+                    # Each run whole on one line, so that a long benchmark stopped midway keeps
+                    # what it measured (the JSON file is written at the end).
+                    logging.info("forecast run %s", json.dumps(run))
                     logging.info(
                         "forecast %s %s seed %d: retrained %.4g, best baseline %s %.4g",
                         name,
