@@ -119,6 +119,28 @@ def detect_season(train: np.ndarray, max_lag: int | None = None) -> int | None:
     return int(peaks[chosen].min())
 
 
+def resolve_season(
+    configured: int | None, train: np.ndarray, window_size: int
+) -> tuple[int | None, str, int | None]:
+    """The series' season and the season a model anchors to, from the config or the data.
+
+    Args:
+        configured: ``data.season_length``: a season length (1 for none), or ``None`` to detect it.
+        train: The target's training split, original units, ``[time]``.
+        window_size: The model's input window.
+
+    Returns:
+        ``(season_length, source, anchor_season)``: the series' season (``None`` for none), a
+        phrase for the summary saying where it came from, and :func:`model_season`'s season.
+    """
+    if configured is not None:
+        season, source = (configured if configured > 1 else None), "data.season_length"
+    else:
+        season, source = detect_season(train), "detected from the training split"
+    anchor = model_season(season, train, window_size, configured=configured is not None)
+    return season, source, anchor
+
+
 def model_season(
     season_length: int | None, train: np.ndarray, window_size: int, *, configured: bool
 ) -> int | None:

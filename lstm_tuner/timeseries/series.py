@@ -25,7 +25,7 @@ from lstm_tuner.errors import DataError
 from lstm_tuner.rules import check_positive_int
 from lstm_tuner.timeseries.csv_file import read_series
 from lstm_tuner.timeseries.scaler import Scaler, resolve_target_scale
-from lstm_tuner.timeseries.season import detect_season, model_season
+from lstm_tuner.timeseries.season import resolve_season
 from lstm_tuner.timeseries.time_index import TimeIndex
 from lstm_tuner.timeseries.windows import SplitWindows, Windows, split_windows
 
@@ -293,8 +293,6 @@ def load_data(config: DataSection) -> SeriesData:
         DataError: The source cannot be read or used (see :func:`lstm_tuner.timeseries.csv_file.read_csv`), a
             setting is out of range, or a split is shorter than ``window_size + horizon``.
     """
-    check_positive_int("data.window_size", config.window_size, DataError)
-    check_positive_int("data.horizon", config.horizon, DataError)
     if config.source == "builtin":
         builtin = config.builtin
         source = f"builtin(num_points={builtin.num_points}, seed={builtin.seed})"
@@ -349,12 +347,11 @@ def load_data(config: DataSection) -> SeriesData:
                 f"{needed}; use a longer series, a smaller data.window_size or larger split fractions"
             )
     check_learnable(source, train, column_names, len(config.future_features))
-    if config.season_length is not None:
-        season, season_source = config.season_length, "data.season_length"
-        season = season if season > 1 else None
-    else:
-        season = detect_season(train[:, 0])
-        season_source = "detected from the training split"
+    boundaries = (len(train), len(train) + len(validation))
+    inputs = lead_columns(values, len(config.future_features), config.horizon)
+    season, season_source, anchor_season = resolve_season(
+        config.season_length, train[:, 0], config.window_size
+    )
     log_target, scale_source = resolve_target_scale(
         config.target_scale, values[:, 0], len(train), season
     )
@@ -364,14 +361,10 @@ def load_data(config: DataSection) -> SeriesData:
             f"{source}: column {column_names[0]!r} (data.target) must be > 0 in every row for "
             f"data.target_scale: log, got {values[row, 0]:g} at row {row} (use linear)"
         )
-    boundaries = (len(train), len(train) + len(validation))
-    num_future = len(config.future_features)
-    inputs = lead_columns(values, num_future, config.horizon)
     # Training statistics of each column as read: a lead moves a column's rows, not its units.
     scaler = Scaler.fit(train, log_target=log_target)
-    windows = split_windows(
-        scaler.transform(inputs), boundaries, config.window_size, config.horizon
-    )
+    scaled = scaler.transform(inputs)
+    windows = split_windows(scaled, boundaries, config.window_size, config.horizon)
     logging.info(
         "Loaded %s: %d points x %d columns %s (time axis: %s); splits train/validation/test = "
         "%d/%d/%d points",
@@ -395,9 +388,7 @@ def load_data(config: DataSection) -> SeriesData:
         source=source,
         season_length=season,
         season_source=season_source,
-        anchor_season=model_season(
-            season, train[:, 0], config.window_size, configured=config.season_length is not None
-        ),
+        anchor_season=anchor_season,
         time_index=time_index,
         target_scale_source=scale_source,
         future_features=tuple(config.future_features),
