@@ -184,9 +184,10 @@ def main(argv: Sequence[str]) -> int:
     # SIGTERM (a scheduler, `kill`) ends the running trial like Ctrl-C: recorded FAIL, study resumable.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     from lstm_tuner.job import run as run_lib
+    from lstm_tuner.job.search import make_tuner
 
     try:
-        tuner = run_lib.make_tuner(config, options, data, storage, location)
+        tuner = make_tuner(config, options, data, storage, location)
         if _WORKERS.value > 1 and not _WORKER_INDEX.value:
             from lstm_tuner.job import workers
 

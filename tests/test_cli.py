@@ -91,7 +91,7 @@ def _rebuilt_model(run_dir: Path, export_name: str, weights: Path):
     """The export's model, rebuilt from its metadata's hyperparameters, with ``weights`` loaded."""
     from lstm_tuner.config import config_from_dict
     from lstm_tuner.engine.hyperparameters import HyperParameters
-    from lstm_tuner.job.run import make_hypermodel
+    from lstm_tuner.job.search import make_hypermodel
     from lstm_tuner.lstm.model import SeedEnsemble
 
     meta = json.loads((run_dir / "export" / export_name / "metadata.json").read_text())

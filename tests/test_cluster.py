@@ -240,7 +240,7 @@ from test_cli import read_series_in_time_order
 import lstm_tuner as lt
 from lstm_tuner.config import load_config
 from lstm_tuner.timeseries.series import load_data
-from lstm_tuner.job.run import make_hypermodel
+from lstm_tuner.job.search import make_hypermodel
 config = load_config("tiny.yaml")
 data = load_data(config.data)
 tuner = lt.Tuner(make_hypermodel(config, 2, data.anchor_season), max_trials={N_TRIALS},

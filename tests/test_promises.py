@@ -43,7 +43,7 @@ def test_season_length_null_one_or_given(tmp_path, setting, season, source):
 
 def test_auto_searches_seasonal_delta_and_delta_on_the_builtin_series():
     from lstm_tuner.config import load_config
-    from lstm_tuner.job.run import make_hypermodel
+    from lstm_tuner.job.search import make_hypermodel
     from lstm_tuner.timeseries.series import load_data
 
     root = Path(__file__).resolve().parent.parent

@@ -1,6 +1,7 @@
 """What the command does: ``run`` (search -> selection -> export -> retraining -> verdict -> reports),
-with its ``options``, the trial ``selection``, the ``retraining``, the ``verdict`` on the test split,
-the ``workers`` and the ``console``. ``run`` imports TensorFlow; the names here do not."""
+with its ``options``, the ``search`` a config describes (hypermodel and tuner), the trial
+``selection``, the ``retraining``, the ``verdict`` on the test split, the ``workers`` and the
+``console``. ``run`` imports TensorFlow; the names here do not."""
 
 from lstm_tuner.job.options import RunOptions, open_backends
 

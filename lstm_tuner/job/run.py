@@ -25,15 +25,13 @@ from absl import logging
 
 from lstm_tuner.config.schema import Config, StudyConfig, config_to_dict
 from lstm_tuner.engine.analysis import Importance, param_importances
-from lstm_tuner.engine.hyperparameters import HyperParameters
-from lstm_tuner.engine.objective import Objective
 from lstm_tuner.engine.results import INTERVALS_ATTR, VERDICT_ATTR, trials_csv
-from lstm_tuner.engine.search_space import grid_of
 from lstm_tuner.engine.tuner import Tuner
-from lstm_tuner.errors import ConfigError, FatalError
+from lstm_tuner.errors import FatalError
 from lstm_tuner.files import archive_dir, write_json_atomic, write_text_atomic
 from lstm_tuner.job.options import RunOptions, open_backends
 from lstm_tuner.job.retraining import retrain
+from lstm_tuner.job.search import make_tuner
 from lstm_tuner.job.selection import select_trial
 from lstm_tuner.job.verdict import (
     calibrate_intervals,
@@ -41,7 +39,6 @@ from lstm_tuner.job.verdict import (
     interval_verdict,
     verdict,
 )
-from lstm_tuner.lstm.model import LSTMHyperModel, resolve_target_transform
 from lstm_tuner.reporting import model_plots, search_plots
 from lstm_tuner.reporting.summary import RunInfo, summary_markdown
 from lstm_tuner.serving.export import export_trained
@@ -66,76 +63,6 @@ class RunResult:
     budget: str = ""
 
 
-def make_hypermodel(
-    config: Config, num_features: int, season_length: int | None = None
-) -> LSTMHyperModel:
-    """The LSTM hypermodel described by the config, for a series with this (model) season.
-
-    Raises:
-        ConfigError: ``data.target_transform`` cannot be used with this series.
-    """
-    try:
-        transform = resolve_target_transform(
-            config.data.target_transform, season_length, config.data.window_size, num_features
-        )
-    except ValueError as e:
-        raise ConfigError(f"{config.path}: {e}") from None
-    return LSTMHyperModel(
-        window_size=config.data.window_size,
-        num_features=num_features,
-        horizon=config.data.horizon,
-        search_space=config.search_space,
-        optimizer=config.training.optimizer,
-        clipnorm=config.training.clipnorm,
-        loss=config.training.loss,
-        target_transform=transform,
-        season_length=season_length,
-        min_steps_per_epoch=config.training.min_steps_per_epoch,
-        window_normalization=config.data.window_normalization,
-    )
-
-
-def make_tuner(
-    config: Config,
-    options: RunOptions,
-    data: SeriesData,
-    storage: optuna.storages.BaseStorage,
-    location: artifacts.ArtifactLocation,
-) -> Tuner:
-    """The tuner for a config and its data: sampler, pruner, storage, artifact store and study."""
-    hypermodel = make_hypermodel(config, data.num_features, data.anchor_season)
-    grid = None
-    if config.study.sampler == "grid":
-        try:
-            grid = grid_of(list(config.search_space))
-        except ValueError as e:
-            raise ConfigError(f"{config.path}: study.sampler: grid: {e}") from None
-    output_dir = os.path.abspath(options.output_dir)
-    sampler_seed = config.study.seed
-    if sampler_seed is not None:
-        # Workers with one seed would all sample the same values; each gets its own stream.
-        sampler_seed += options.worker_index
-    return Tuner(
-        hypermodel,
-        objective=Objective(config.study.objective, config.study.direction),
-        max_trials=config.study.n_trials,
-        sampler=study_lib.make_sampler(
-            config.study.sampler, sampler_seed, search_space=grid, n_trials=config.study.n_trials
-        ),
-        pruner=study_lib.make_pruner(config.study.pruner, max_epochs=config.training.epochs),
-        storage=storage,
-        study_name=options.study_name,
-        directory=os.path.dirname(output_dir),
-        project_name=os.path.basename(output_dir),
-        overwrite=options.overwrite,
-        seed=config.study.seed,
-        distribution_strategy=options.strategy,
-        tensorboard_dir=os.path.join(output_dir, "tensorboard"),
-        artifact_store=location,
-        progress=options.progress,
-    )
-
-
 def run(
     config: Config,
     options: RunOptions,
@@ -148,7 +75,8 @@ def run(
         config: The validated configuration.
         options: Where and how to run.
         data: The series loaded from ``config.data`` (loaded here when ``None``).
-        tuner: From :func:`make_tuner` (made here, with :func:`open_backends`, when ``None``).
+        tuner: From :func:`~lstm_tuner.job.search.make_tuner` (made here, with
+            :func:`~lstm_tuner.job.options.open_backends`, when ``None``).
 
     Raises:
         DataError / ConfigError: before anything is created, for bad data or an unusable storage.
@@ -157,7 +85,8 @@ def run(
     if data is None:
         data = load_data(config.data)
     if tuner is None:
-        tuner = make_tuner(config, options, data, *open_backends(config.study, options))
+        storage, location = open_backends(config.study, options)
+        tuner = make_tuner(config, options, data, storage, location)
     logging.info(
         "Data: %s; windows train/validation/test = %d/%d/%d; window_size=%d horizon=%d features=%s",
         data.source,
@@ -198,7 +127,7 @@ def run(
     importance = None
     if selection is not None:
         trial = selection.trial
-        best_params = HyperParameters.from_trial(trial).values
+        best_params = selection.hyperparameters.values
         write_json_atomic(
             os.path.join(output_dir, "best_params.json"),
             {
@@ -231,11 +160,10 @@ def run(
         }
         retraining = None
         if config.training.retrain_epochs:
-            hp = HyperParameters.from_values(best_params)
             models["retrained"], retraining = retrain(
                 tuner,
                 data,
-                hp,
+                selection.hyperparameters,
                 config.training.retrain_epochs,
                 config.training.early_stopping_patience,
                 options.verbose,
@@ -243,7 +171,7 @@ def run(
             )
             exports["retrained"] = {
                 "source": "retrained",
-                "hyperparameters": hp.values,
+                "hyperparameters": best_params,
                 "retrain_epochs": config.training.retrain_epochs,
                 "epochs_run": retraining["epochs_run"],
                 "validation_loss": retraining["best_validation_loss"],

@@ -80,7 +80,7 @@ def _config(csv: str, window: int, transform: str, seed: int, settings: dict[str
 def applicable(csv: str, window: int, transform: str) -> bool:
     """Whether ``transform`` can model the series (``seasonal_delta`` needs a season in the window)."""
     from lstm_tuner.errors import ConfigError
-    from lstm_tuner.job.run import make_hypermodel
+    from lstm_tuner.job.search import make_hypermodel
     from lstm_tuner.timeseries.series import load_data
 
     config = _config(
@@ -105,7 +105,7 @@ def run_one(
     from lstm_tuner.engine.hyperparameters import HyperParameters
     from lstm_tuner.job.options import RunOptions, open_backends
     from lstm_tuner.job.retraining import retrain
-    from lstm_tuner.job.run import make_tuner
+    from lstm_tuner.job.search import make_tuner
     from lstm_tuner.job.selection import select_trial
     from lstm_tuner.job.verdict import evaluate_on_test
     from lstm_tuner.storage import study as study_lib
