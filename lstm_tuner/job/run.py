@@ -177,8 +177,15 @@ def run(
                 "validation_loss": retraining["best_validation_loss"],
                 "seeds": config.training.retrain_seeds,
             }
-        # Calibrated on validation before the export, so that the bands travel with the model.
+        # Calibrated on validation: judged on the test split, and exported with the model.
         intervals = calibrate_intervals(models, data, config)
+        test = evaluate_on_test(models, data, config, intervals)
+        evaluation = {
+            "verdict": verdict(test),
+            "intervals": interval_verdict(test),
+            "test": test,
+            "retraining": retraining,
+        }
         if config.export.enabled:
             record = config_to_dict(config)
             for name, metadata in exports.items():
@@ -191,13 +198,6 @@ def run(
                     run_config=record,
                     intervals=intervals.get(name),
                 )
-        test = evaluate_on_test(models, data, config, intervals)
-        evaluation = {
-            "verdict": verdict(test),
-            "intervals": interval_verdict(test),
-            "test": test,
-            "retraining": retraining,
-        }
         # Tuner.results_summary() on this study (from any host) repeats the verdict.
         tuner.study.set_user_attr(VERDICT_ATTR, evaluation["verdict"])
         tuner.study.set_user_attr(INTERVALS_ATTR, evaluation["intervals"])

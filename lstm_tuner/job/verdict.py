@@ -20,12 +20,7 @@ from absl import logging
 from lstm_tuner.config.schema import Config
 from lstm_tuner.lstm.model import anchor_forecast
 from lstm_tuner.timeseries import baselines, statistical
-from lstm_tuner.timeseries.intervals import (
-    ConformalIntervals,
-    calibrated_band,
-    interval_scores,
-    level_name,
-)
+from lstm_tuner.timeseries.intervals import ConformalIntervals, interval_report, level_name
 from lstm_tuner.timeseries.series import SeriesData
 from lstm_tuner.timeseries.statistical import LABELS
 
@@ -58,28 +53,6 @@ def calibrate_intervals(
         for reason in intervals.dropped.values():
             logging.warning("Prediction intervals of the %s: %s", LABELS[name], reason)
         out[name] = intervals
-    return out
-
-
-def interval_report(
-    bands: dict[float, tuple[np.ndarray, np.ndarray]],
-    actual: np.ndarray,
-    calibration_windows: int | None,
-) -> dict[str, dict[str, Any]]:
-    """Per level: coverage, mean width and Winkler score on the test split, per step too, and
-    the range of coverage a calibrated interval shows with these numbers of windows (an exact
-    interval's when ``calibration_windows`` is ``None``)."""
-    out = {}
-    for level, (lower, upper) in bands.items():
-        report = interval_scores(lower, upper, actual, level)
-        report["coverage_per_step"] = [
-            interval_scores(lower[:, k], upper[:, k], actual[:, k], level)["coverage"]
-            for k in range(actual.shape[1])
-        ]
-        lo, hi = calibrated_band(calibration_windows, len(actual), level)
-        report["calibrated_range"] = [lo, hi]
-        report["calibrated"] = bool(lo <= report["coverage"] <= hi)
-        out[level_name(level)] = {"level": level, **report}
     return out
 
 
@@ -164,24 +137,24 @@ def evaluate_on_test(
     series = data.values[:, 0]
     train_end, validation_end = data.boundaries
     season, season_source = data.season_length, data.season_source
-    scale = baselines.mase_scale(series[:train_end], season)
     predictions = {
         name: data.scaler.inverse_transform_target(model.predict(x_test, verbose=0))
         for name, model in models.items()
     }
-    model_errors = {name: baselines.errors(p, actual, scale) for name, p in predictions.items()}
+    levels = config.evaluation.interval_levels
+    stats = _statistical(data, config, data.test.origins, horizon, validation_end, levels)
     final = next(name for name in FINAL_MODELS if name in models)
-    baseline_forecasts = baselines.forecast_all(
-        series, data.test.origins, horizon, train_end=train_end, season_length=season
-    )
     # A delta model starts from an anchor (the last or seasonal value plus the mean training
     # change, or for linear_ar the ridge autoregression on the window) and its LSTM forecasts the
     # rest: it earns credit only where it beats that anchor.
     anchor = anchor_forecast(models[final], x_test)
+    scale = baselines.mase_scale(series[:train_end], season)
+    model_errors = {name: baselines.errors(p, actual, scale) for name, p in predictions.items()}
+    baseline_forecasts = baselines.forecast_all(
+        series, data.test.origins, horizon, train_end=train_end, season_length=season
+    )
     if anchor is not None:
         baseline_forecasts["model_anchor"] = data.scaler.inverse_transform_target(anchor)
-    levels = config.evaluation.interval_levels
-    stats = _statistical(data, config, data.test.origins, horizon, validation_end, levels)
     # Every competitor of the model, with its forecasts and errors; computed once.
     forecasts = {**baseline_forecasts, **(stats.forecasts if stats else {})}
     others = {name: baselines.errors(p, actual, scale) for name, p in forecasts.items()}

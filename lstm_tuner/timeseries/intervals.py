@@ -16,8 +16,9 @@ calibrated and is left out, with the reason, rather than given an infinite band.
 Time series are not exchangeable; how far coverage holds on data the model never saw is measured,
 not assumed: :func:`interval_scores` (coverage, mean width, Winkler score) and
 :func:`calibrated_band` (the range of coverage a perfectly calibrated method would show for the
-numbers of calibration and test windows) are what the reports use, and ``docs/benchmarks.md``
-gives the figures on public series. Nothing here imports TensorFlow.
+numbers of calibration and test windows) are what the reports use, per level in
+:func:`interval_report`; ``docs/benchmarks.md`` gives the figures on public series. Nothing here
+imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -215,3 +216,25 @@ def calibrated_band(
         dist = stats.betabinom(m, k, n + 1 - k)
     tail = (1 - mass) / 2
     return float(dist.ppf(tail)) / m, float(dist.ppf(1 - tail)) / m
+
+
+def interval_report(
+    bands: dict[float, tuple[np.ndarray, np.ndarray]],
+    actual: np.ndarray,
+    calibration_windows: int | None,
+) -> dict[str, dict[str, Any]]:
+    """Per level: coverage, mean width and Winkler score on the test split, per step too, and
+    the range of coverage a calibrated interval shows with these numbers of windows (an exact
+    interval's when ``calibration_windows`` is ``None``)."""
+    out = {}
+    for level, (lower, upper) in bands.items():
+        report = interval_scores(lower, upper, actual, level)
+        report["coverage_per_step"] = [
+            interval_scores(lower[:, k], upper[:, k], actual[:, k], level)["coverage"]
+            for k in range(actual.shape[1])
+        ]
+        lo, hi = calibrated_band(calibration_windows, len(actual), level)
+        report["calibrated_range"] = [lo, hi]
+        report["calibrated"] = bool(lo <= report["coverage"] <= hi)
+        out[level_name(level)] = {"level": level, **report}
+    return out
