@@ -515,17 +515,18 @@ class LSTMHyperModel(HyperModel):
         a time series: nothing is shuffled). A ``delta`` model's :class:`DeltaToLevel` is adapted to
         the training data's changes first.
         """
+        default_batch = kwargs.pop("batch_size", None) or 32
+        batch_size = int(hp.get("batch_size")) if "batch_size" in hp else int(default_batch)
         if validation_split:
             if validation_data is not None:
                 raise ValueError("pass either validation_data or validation_split, not both")
             (x, y), validation_data = chronological_split(x, y, validation_split)
-        default_batch = kwargs.pop("batch_size", None) or 32
-        batch_size = int(hp.get("batch_size")) if "batch_size" in hp else int(default_batch)
         for layer in model.layers:
             if isinstance(layer, DeltaToLevel) and layer.fitted:
                 layer.fit_anchor(*training_pairs(x, y, last=MAX_WINDOWS))
             elif isinstance(layer, DeltaToLevel):
-                layer.adapt(target_changes(x, y, layer.season_length, layer.growth))
+                changes = target_changes(x, y, layer.season_length, layer.growth)
+                layer.adapt(changes)
         batch = dict(batch_size=batch_size, num_features=self.num_features)
         train = batched(
             x, y, training=True, seed=shuffle_seed, min_steps=self.min_steps_per_epoch, **batch
