@@ -231,13 +231,8 @@ class Tuner(BaseTuner):
             number = trial.number if trial is not None else "re-run"
             shown = [self._progress.trial_callback(number)]
         hooks = self._hook_callbacks(trial) if trial is not None else []
-        result = self.hypermodel.fit(
-            hp,
-            model,
-            *fit_args,
-            callbacks=[*objective_callbacks(self.objective), *copies, *hooks, tracker, *shown],
-            **fit_kwargs,
-        )
+        fit_callbacks = [*objective_callbacks(self.objective), *copies, *hooks, tracker, *shown]
+        result = self.hypermodel.fit(hp, model, *fit_args, callbacks=fit_callbacks, **fit_kwargs)
         if tracker.non_finite:
             raise FailedTrialError(tracker.non_finite)
         if tracker.best_value is not None:
