@@ -1,4 +1,4 @@
-"""The job behind the CLI: search -> run directory -> export -> optional retraining and evaluation.
+"""The job behind the CLI: search -> selection -> retraining -> verdict -> export -> reports.
 
 ``run(config, options, ...)`` receives a validated, frozen :class:`~lstm_tuner.config.schema.Config`; it never
 reads flags. Everything it writes lives under ``options.output_dir``::
