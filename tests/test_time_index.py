@@ -224,6 +224,17 @@ def test_without_time_column_positions_are_used_and_labelled(
     summary = summary_markdown(optuna.create_study(), info, evaluation)
     assert "- time axis: positions (no data.time_column)" in summary
     assert f"  - test: positions {validation_end} to {n - 1}" in summary
+    # The series' yearly cycle (12 months) is longer than its window: the summary says so and
+    # names the window that would reach one season back; a season that fits is not mentioned.
+    window = test["window_size"]
+    assert (window, test["season_length"]) == (config.data.window_size, 12) and window < 12
+    assert (
+        f"The season is longer than data.window_size ({window}): the model cannot see one season "
+        "back, as seasonal naive does; a window of at least 13 steps lets it."
+    ) in summary
+    evaluation["test"] = {**test, "season_length": window}
+    summary = summary_markdown(optuna.create_study(), info, evaluation)
+    assert "The season is longer than data.window_size" not in summary
 
 
 # -- lstm-tuner forecast ----------------------------------------------------------------------------

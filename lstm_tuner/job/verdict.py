@@ -188,6 +188,7 @@ def evaluate_on_test(
         "target_scale_source": data.target_scale_source,
         "test_windows": len(actual),
         "horizon": horizon,
+        "window_size": data.test.window_size,
         "season_length": season,
         "season_source": season_source,
         "mase_scale": scale,

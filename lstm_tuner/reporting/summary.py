@@ -125,6 +125,13 @@ def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list
         + ("seasonal naive" if season else "naive")
         + " forecast on the training split."
         + (
+            f" The season is longer than data.window_size ({test['window_size']}): the model "
+            "cannot see one season back, as seasonal naive does; a window of at least "
+            f"{season + 1} steps lets it."
+            if season and test.get("window_size") and season > test["window_size"]
+            else ""
+        )
+        + (
             f" The model saw the target's natural log ({test.get('target_scale_source')}); its "
             "forecasts are mapped back with exp before any error is computed."
             if test.get("target_scale") == "log"
