@@ -33,6 +33,13 @@ def _bindir() -> str | None:
     return found[-1] if found else None
 
 
+def _tracebacks(stderr: str) -> str:
+    """What a failed worker printed: each traceback whole (the log lines after it would push it
+    out of a plain tail), else the last 3,000 characters."""
+    found = stderr.split("Traceback (most recent call last):")[1:]
+    return "\n".join(part[:4000] for part in found) if found else stderr[-3000:]
+
+
 def _as_postgres(*args: str) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else list(args)
 
@@ -136,16 +143,16 @@ def test_a_database_restart_loses_no_trial(workdir: Path, postgres: Postgres):
     )
     deadline = time.monotonic() + 300
     while sum(t.state == TrialState.COMPLETE for t in _trials(postgres.url, name)) < 2:
-        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        assert proc.poll() is None, _tracebacks(proc.communicate()[1])
         assert time.monotonic() < deadline, "two trials did not complete in time"
         time.sleep(0.2)
     running = [t.number for t in _trials(postgres.url, name) if t.state == TrialState.RUNNING]
     postgres.restart()
     stdout, stderr = proc.communicate(timeout=600)
-    assert proc.returncode == 0, stderr[-3000:]
+    assert proc.returncode == 0, _tracebacks(stderr)
     trials = _trials(postgres.url, name)
     states = [t.state for t in trials]
-    assert states.count(TrialState.COMPLETE) == n_trials, (states, stderr[-3000:])
+    assert states.count(TrialState.COMPLETE) == n_trials, (states, _tracebacks(stderr))
     assert TrialState.FAIL not in states, [t.user_attrs.get("fail_reason") for t in trials]
     assert running, "the restart was meant to hit running trials"
     assert f"{n_trials} of {n_trials} trials complete; run directory" in stdout

@@ -73,3 +73,31 @@ def test_processes_opening_one_fresh_database_together_all_succeed(tmp_path):
     (tmp_path / "sig.go").touch()
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * n, "\n".join(e for e in errors if e)[-2000:]
+
+
+def test_a_connection_error_anywhere_in_the_chain_is_transient_and_a_bad_request_is_not():
+    # What a PostgreSQL restart under load raised through Optuna: a failed commit wrapped in
+    # StorageInternalError, whose cause is SQLAlchemy's complaint about a session whose connection
+    # died (its context, the connection error). The whole chain is read; a bad request is not
+    # retried.
+    import optuna
+    import sqlalchemy.exc
+
+    from lstm_tuner.storage.study import _transient
+
+    def chained(*errors: BaseException) -> BaseException:
+        for outer, inner in zip(errors, errors[1:], strict=False):
+            outer.__context__ = inner
+        return errors[0]
+
+    lost = sqlalchemy.exc.OperationalError("COMMIT", {}, Exception("server closed the connection"))
+    pending = sqlalchemy.exc.PendingRollbackError("Can't reconnect until invalid transaction")
+    wrapped = optuna.exceptions.StorageInternalError("An exception is raised during the commit.")
+    assert _transient(chained(wrapped, pending, lost))
+    alone = sqlalchemy.exc.PendingRollbackError("Can't reconnect until invalid transaction")
+    assert _transient(lost) and not _transient(alone)  # without the connection error behind it
+    bad = sqlalchemy.exc.DataError("INSERT", {}, Exception("value too long"))
+    assert not _transient(
+        chained(optuna.exceptions.StorageInternalError("An exception is raised"), bad)
+    )
+    assert not _transient(ValueError("no"))

@@ -65,18 +65,22 @@ class StorageUnavailableError(optuna.exceptions.StorageInternalError):
     """The storage stayed unreachable through every retry of a call."""
 
 
-def _transient(error: BaseException) -> bool:
-    """A lost or refused database connection (worth retrying), not a bad request."""
+def _transient(error: BaseException | None, depth: int = 0) -> bool:
+    """A lost or refused database connection (worth retrying), not a bad request.
+
+    The whole chain of causes is read: Optuna wraps a failed commit in ``StorageInternalError``,
+    and SQLAlchemy raises ``PendingRollbackError`` (and the like) for a session whose connection
+    died under it, with the connection error as its cause or context.
+    """
     import sqlalchemy.exc
 
+    if error is None or depth > 8:
+        return False
     if isinstance(error, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)):
         return True
     if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
         return True
-    if isinstance(error, optuna.exceptions.StorageInternalError):
-        cause = error.__cause__ or error.__context__
-        return cause is not None and _transient(cause)
-    return False
+    return _transient(error.__cause__ or error.__context__, depth + 1)
 
 
 class _RetryingStorageBase(BaseStorage, BaseHeartbeat):
