@@ -35,13 +35,16 @@ class Selection:
         by: ``"best trial"`` or ``"best mean of S seeds over the top K"``.
         candidates: Per trial number: the values of its runs, their mean and standard deviation
             (empty when the best trial was taken as it is).
-        hyperparameters: The chosen trial's values (frozen), what the run exports and retrains.
     """
 
     trial: FrozenTrial
     by: str
     candidates: dict[int, dict[str, Any]]
-    hyperparameters: HyperParameters
+
+    @property
+    def hyperparameters(self) -> HyperParameters:
+        """The chosen trial's values (frozen): what the run exports and retrains."""
+        return HyperParameters.from_trial(self.trial)
 
 
 def select_trial(
@@ -67,12 +70,11 @@ def select_trial(
     if not top:
         return None
     if top_k <= 1 or seeds <= 1 or len(top) == 1:
-        return Selection(top[0], "best trial", {}, HyperParameters.from_trial(top[0]))
+        return Selection(top[0], "best trial", {})
     recorded = {int(k): v for k, v in (tuner.study.user_attrs.get(REEVALUATION_ATTR) or {}).items()}
-    values = {}
     for trial in top:
         runs = recorded.get(trial.number, {}).get("values", [trial.value])
-        hp = values[trial.number] = HyperParameters.from_trial(trial)
+        hp = HyperParameters.from_trial(trial)
         while len(runs) < seeds:
             # Seeds after the trial's own executions: new initializations and shuffles.
             execution = tuner.executions_per_trial + len(runs) - 1
@@ -94,9 +96,4 @@ def select_trial(
     candidates = {t.number: recorded[t.number] for t in top}
     pick = min if tuner.objective.direction == "min" else max
     chosen = pick(top, key=lambda t: candidates[t.number]["mean"])
-    return Selection(
-        chosen,
-        f"best mean of {seeds} seeds over the top {len(top)}",
-        candidates,
-        values[chosen.number],
-    )
+    return Selection(chosen, f"best mean of {seeds} seeds over the top {len(top)}", candidates)
