@@ -166,3 +166,32 @@ def test_linear_ar_needs_no_season():
     assert resolve_target_transform("linear_ar", None, 8) == "linear_ar"
     assert resolve_target_transform(["linear_ar", "delta"], 48, 24) == ("linear_ar", "delta")
     LSTMHyperModel(4, 1, target_transform="linear_ar")
+
+
+def test_the_ridge_is_fitted_once_per_training_windows_and_again_for_other_data(monkeypatch):
+    # Every trial of a search trains on the run's one Windows object: the ridge depends on it
+    # alone, so it is fitted once; new windows, or arrays (which may change in place), refit.
+    from lstm_tuner.lstm import model as model_lib
+
+    calls = []
+    real = model_lib.fit_ridge_ar
+    monkeypatch.setattr(model_lib, "fit_ridge_ar", lambda *a: calls.append(1) or real(*a))
+    values = _ar2(400, noise=0.1)[:, None]
+    train = Windows(values[:300], window_size=8, horizon=1)
+    hm = LSTMHyperModel(8, 1, target_transform="linear_ar")
+    hp = HyperParameters.from_values(TINY)
+    first, second = hm.build(hp), hm.build(hp)
+    hm.fit(hp, first, train, epochs=1, verbose=0)
+    hm.fit(hp, second, train, epochs=1, verbose=0)
+    assert len(calls) == 1
+    by_hand = fit_ridge_ar(*train.arrays())
+    for model in (first, second):
+        layer = model.get_layer("prediction")
+        np.testing.assert_allclose(layer.anchor.numpy(), by_hand.weights, atol=1e-6)
+        np.testing.assert_allclose(layer.offset.numpy(), by_hand.intercept, atol=1e-6)
+    other = Windows(values[100:], window_size=8, horizon=1)
+    hm.fit(hp, hm.build(hp), other, epochs=1, verbose=0)
+    x, y = train.arrays()
+    hm.fit(hp, hm.build(hp), x, y, epochs=1, verbose=0)
+    hm.fit(hp, hm.build(hp), x, y, epochs=1, verbose=0)
+    assert len(calls) == 4

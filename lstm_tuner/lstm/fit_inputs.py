@@ -98,7 +98,7 @@ def training_pairs(x: Any, y: Any = None, last: int | None = None) -> tuple[np.n
         join = np.concatenate if is_batched_dataset(x) else np.stack
         xs, ys = join([a for a, _ in pairs]), join([b for _, b in pairs])
     xs = xs[..., None] if xs.ndim == 2 else xs
-    xs, ys = xs, ys.reshape(len(ys), -1)
+    ys = ys.reshape(len(ys), -1)
     return (xs, ys) if last is None else (xs[-last:], ys[-last:])
 
 

@@ -41,6 +41,7 @@ from lstm_tuner.lstm.space import DEFAULT_SEARCH_SPACE, LSTM_PARAM_NAMES, TARGET
 from lstm_tuner.names import LOSSES, OPTIMIZERS, TARGET_TRANSFORMS, WINDOW_NORMALIZATIONS
 from lstm_tuner.timeseries.autoregression import MAX_INPUTS, MAX_WINDOWS, fit_ridge_ar
 from lstm_tuner.timeseries.season import anchor_matrix
+from lstm_tuner.timeseries.windows import Windows
 
 
 @keras.saving.register_keras_serializable(package="lstm_tuner")
@@ -127,10 +128,15 @@ class DeltaToLevel(keras.layers.Layer):
 
     def fit_anchor(self, windows: np.ndarray, targets: np.ndarray) -> None:
         """Fits a ``linear_ar`` reference on the training windows (in time order) and their
-        targets, then sets ``scale`` and ``offset`` from what it leaves (:meth:`adapt`)."""
+        targets (:meth:`set_anchor`)."""
         ridge = fit_ridge_ar(windows, targets)
-        self.anchor.assign(ridge.weights.astype("float32"))
-        self.adapt(np.asarray(targets, dtype=np.float64) - self.reference(windows))
+        self.set_anchor(ridge.weights, ridge.changes(windows, targets))
+
+    def set_anchor(self, weights: np.ndarray, changes: np.ndarray) -> None:
+        """Sets a ``linear_ar`` reference's weights ``[window * features, horizon]``, and
+        ``scale`` and ``offset`` from the training changes it leaves (:meth:`adapt`)."""
+        self.anchor.assign(np.asarray(weights, dtype="float32"))
+        self.adapt(changes)
 
     def adapt(self, changes: np.ndarray) -> None:
         """Sets ``scale`` and ``offset`` from the training changes ``[windows, horizon]``."""
@@ -461,6 +467,8 @@ class LSTMHyperModel(HyperModel):
                 f"{list(WINDOW_NORMALIZATIONS)}, but got {window_normalization!r}"
             )
         self.window_normalization = window_normalization
+        #: (training Windows, linear_ar anchor) of the last fit (:meth:`_ridge_anchor`).
+        self._anchor_cache: tuple[Any, tuple[np.ndarray, np.ndarray]] | None = None
         self.season_length = season_length
         self.optimizer = optimizer
         self.clipnorm = clipnorm
@@ -523,7 +531,7 @@ class LSTMHyperModel(HyperModel):
             (x, y), validation_data = chronological_split(x, y, validation_split)
         for layer in model.layers:
             if isinstance(layer, DeltaToLevel) and layer.fitted:
-                layer.fit_anchor(*training_pairs(x, y, last=MAX_WINDOWS))
+                layer.set_anchor(*self._ridge_anchor(x, y))
             elif isinstance(layer, DeltaToLevel):
                 changes = target_changes(x, y, layer.season_length, layer.growth)
                 layer.adapt(changes)
@@ -541,6 +549,20 @@ class LSTMHyperModel(HyperModel):
             val = batched(val_x, val_y, training=False, **batch)
         kwargs["shuffle"] = False  # the pipeline already shuffles the training windows
         return model.fit(train, validation_data=val, **kwargs)
+
+    def _ridge_anchor(self, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """A ``linear_ar`` anchor's weights and the training changes it leaves. The ridge depends
+        on the training windows alone, so it is fitted once per :class:`Windows` (every trial,
+        re-evaluation and retraining of a run trains on the same one); other inputs, which may
+        change between calls, are fitted each time."""
+        if self._anchor_cache is not None and self._anchor_cache[0] is x:
+            return self._anchor_cache[1]
+        windows, targets = training_pairs(x, y, last=MAX_WINDOWS)
+        ridge = fit_ridge_ar(windows, targets)
+        anchor = ridge.weights, ridge.changes(windows, targets)
+        if isinstance(x, Windows):
+            self._anchor_cache = (x, anchor)
+        return anchor
 
 
 __all__ = [

@@ -44,8 +44,18 @@ class RidgeAR:
     penalty: float
 
     def forecast(self, windows: np.ndarray) -> np.ndarray:
+        return self._slopes(windows) + self.intercept
+
+    def changes(self, windows: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """What the weights leave of each target, intercept included, ``[n, horizon]``: the
+        changes a ``linear_ar`` model's head forecasts (their mean is the intercept)."""
+        return np.asarray(targets, dtype=np.float64).reshape(len(windows), -1) - self._slopes(
+            windows
+        )
+
+    def _slopes(self, windows: np.ndarray) -> np.ndarray:
         flat = np.asarray(windows, dtype=np.float64).reshape(len(windows), -1)
-        return flat @ self.weights + self.intercept
+        return flat @ self.weights
 
 
 def _ridge_path(x: np.ndarray, y: np.ndarray, penalties: tuple[float, ...]):
