@@ -253,7 +253,8 @@ def test_overwrite_restarts_the_study_once_with_and_without_workers(workdir: Pat
     study = _load(url, name)
     # Two workers that ask for the last trial of the budget at the same moment both get one; the
     # later one ends at once as FAIL "surplus" (not counted, not trained). Nothing else may fail.
-    assert [t.state for t in study.trials if not _surplus(t)] == [TrialState.COMPLETE] * 3
+    states = [(t.number, t.state.name, t.user_attrs.get("fail_reason")) for t in study.trials]
+    assert [t.state for t in study.trials if not _surplus(t)] == [TrialState.COMPLETE] * 3, states
     _assert_numbers_contiguous(study)
     assert "3 of 3 trials complete" in shared.stdout
     rows = (workdir / "runs" / name / "trials.csv").read_text().splitlines()
