@@ -85,9 +85,10 @@ def write_tiny_run_config(tmp_path: Path, n: int = 240) -> Path:
 
 @pytest.fixture(scope="session")
 def finished_run(tmp_path_factory: pytest.TempPathFactory) -> types.SimpleNamespace:
-    """One whole run on a tiny CSV series (2 trials, retraining of 2 epochs, plots, summary), shared
-    by the tests that read its outputs (test_plots.py, test_report.py): ``root`` holds the CSV and
-    the config, ``out`` is the run directory, ``result`` what ``run`` returned."""
+    """One whole run on a tiny CSV series (2 trials, retraining of 2 epochs, plots, summary), read
+    by test_plots.py (one test, so that the run happens once and not once per xdist process):
+    ``root`` holds the CSV and the config, ``out`` is the run directory, ``result`` what ``run``
+    returned."""
     from lstm_tuner.config import load_config
     from lstm_tuner.job.options import RunOptions
     from lstm_tuner.job.run import run

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging as std_logging
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -238,6 +239,44 @@ def test_run_writes_every_plot_and_links_them_from_the_summary(finished_run):
     assert np.mean((retrained[:, 0] - load[192:]) ** 2) == pytest.approx(
         evaluation["test"]["models"]["retrained"]["mse"], rel=1e-6
     )
+    # One tiny run serves both checks (a session fixture runs once per xdist process).
+    _check_summary_and_storage_seen_from_another_process(finished_run)
+
+
+def _check_summary_and_storage_seen_from_another_process(finished_run) -> None:
+    """summary.md's sections, and the run's storage opened by another process as
+    optuna-dashboard would, while no worker runs."""
+    out, result = finished_run.out, finished_run.result
+    summary = (out / "summary.md").read_text()
+    for section in (
+        "## Results",
+        "## Trials, best first",
+        "## Parameter importance",
+        "## Edge-of-space warnings",
+        "optuna-dashboard sqlite:///",
+    ):
+        assert section in summary
+    assert "Total time:" in summary and "Trials: 2 COMPLETE" in summary
+
+    # No worker runs now: another process opens the storage as optuna-dashboard would.
+    code = (
+        "import json, sys, optuna\n"
+        "s = optuna.load_study(study_name=sys.argv[1], storage=sys.argv[2])\n"
+        "print(json.dumps({'n': len(s.trials), 'best': s.best_trial.number, "
+        "'params': s.best_trial.params, 'states': [t.state.name for t in s.trials]}))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, finished_run.name, f"sqlite:///{out / 'study.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["n"] == 2 and seen["states"] == ["COMPLETE", "COMPLETE"]
+    assert seen["best"] == result.best_trial
+    # (the 24-step cycle does not fit the 8-step window: auto searches delta and level)
+    assert set(seen["params"]) == {"hidden_size", "dropout", "lr", "batch_size", "target_transform"}
     # TensorBoard: one directory per trial beside the experiment summary
     if callbacks.tensorboard_available():
         assert sorted(p.name for p in (out / "tensorboard").iterdir() if p.is_dir()) == [

@@ -1,12 +1,9 @@
-"""Reports on hand-made studies (no training): the results summary; and a run's storage opened by
-another process."""
+"""Reports on hand-made studies (no training): the results summary. A finished run's summary and
+its storage opened by another process: test_plots.py (one run shared by both checks)."""
 
 from __future__ import annotations
 
 import datetime
-import json
-import subprocess
-import sys
 
 import optuna
 from optuna.trial import TrialState, create_trial
@@ -84,40 +81,3 @@ def test_total_time_sums_trials_and_measures_the_wall_clock():
     assert report.format_total_time(study) == (
         "Total time: 35.0 s in trials (wall clock 30.0 s, first start to last finish)"
     )
-
-
-# -- the run's storage, opened by another process --------------------------------------------------------
-
-
-def test_run_storage_opens_from_another_process(finished_run):
-    out, result = finished_run.out, finished_run.result
-    summary = (out / "summary.md").read_text()
-    for section in (
-        "## Results",
-        "## Trials, best first",
-        "## Parameter importance",
-        "## Edge-of-space warnings",
-        "optuna-dashboard sqlite:///",
-    ):
-        assert section in summary
-    assert "Total time:" in summary and "Trials: 2 COMPLETE" in summary
-
-    # No worker runs now: another process opens the storage as optuna-dashboard would.
-    code = (
-        "import json, sys, optuna\n"
-        "s = optuna.load_study(study_name=sys.argv[1], storage=sys.argv[2])\n"
-        "print(json.dumps({'n': len(s.trials), 'best': s.best_trial.number, "
-        "'params': s.best_trial.params, 'states': [t.state.name for t in s.trials]}))\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code, finished_run.name, f"sqlite:///{out / 'study.db'}"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    seen = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert seen["n"] == 2 and seen["states"] == ["COMPLETE", "COMPLETE"]
-    assert seen["best"] == result.best_trial
-    # (the 24-step cycle does not fit the 8-step window: auto searches delta and level)
-    assert set(seen["params"]) == {"hidden_size", "dropout", "lr", "batch_size", "target_transform"}
