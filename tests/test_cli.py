@@ -71,6 +71,33 @@ def run_cli(cwd: Path, *args: str, timeout: int = 600) -> subprocess.CompletedPr
     )
 
 
+def run_cli_in_process(
+    cwd: Path, *args: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> subprocess.CompletedProcess:
+    """The CLI's entry point called in this process, as ``run_cli`` would start it: for bad input,
+    which ends before any training, without the cost of a new interpreter. Exit code, stdout and
+    stderr as a ``CompletedProcess``; the flags and the log level are restored afterwards. (One
+    real process ends with exit 2: test_unreadable_config; TensorFlow stays unimported while the
+    input is checked: test_layout.py.)"""
+    from absl import flags
+    from absl import logging as absl_logging
+
+    from lstm_tuner import cli
+
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", [str(SCRIPT), *args])
+    verbosity = absl_logging.get_verbosity()
+    capsys.readouterr()
+    try:
+        with pytest.raises(SystemExit) as ended:
+            cli.run()
+    finally:
+        flags.FLAGS.unparse_flags()
+        absl_logging.set_verbosity(verbosity)
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, ended.value.code, out, err)
+
+
 def trial_weights(run_dir: Path, study_name: str, number: int, into: Path) -> Path:
     """A trial's weights, fetched from the run's artifact store with Optuna's own API."""
     import optuna
@@ -566,17 +593,25 @@ def _assert_bad_input(
 
 
 @pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
-def test_bad_config_exits_2_with_one_line(tmp_path: Path, case: str):
+def test_bad_config_exits_2_with_one_line(tmp_path: Path, case: str, monkeypatch, capsys):
     text, match = BAD_CONFIGS[case]
     (tmp_path / "bad.yaml").write_text(text)
     before = set(os.listdir(tmp_path))
-    proc = run_cli(tmp_path, "--config", "bad.yaml", "--study-name", "x")
+    proc = run_cli_in_process(
+        tmp_path,
+        "--config",
+        "bad.yaml",
+        "--study-name",
+        "x",
+        monkeypatch=monkeypatch,
+        capsys=capsys,
+    )
     _assert_bad_input(proc, tmp_path, before, match)
     assert "bad.yaml" in proc.stderr
 
 
 @pytest.mark.parametrize("case", sorted(DATA_CASES))
-def test_bad_data_exits_2_with_one_line(tmp_path: Path, case: str):
+def test_bad_data_exits_2_with_one_line(tmp_path: Path, case: str, monkeypatch, capsys):
     text, csv_text, match = DATA_CASES[case]
     (tmp_path / "c.yaml").write_text(text)
     if isinstance(csv_text, bytes):
@@ -584,7 +619,9 @@ def test_bad_data_exits_2_with_one_line(tmp_path: Path, case: str):
     elif csv_text is not None:
         (tmp_path / "s.csv").write_text(csv_text)
     before = set(os.listdir(tmp_path))
-    proc = run_cli(tmp_path, "--config", "c.yaml", "--study-name", "x")
+    proc = run_cli_in_process(
+        tmp_path, "--config", "c.yaml", "--study-name", "x", monkeypatch=monkeypatch, capsys=capsys
+    )
     _assert_bad_input(proc, tmp_path, before, match)
 
 
@@ -607,10 +644,12 @@ def test_bad_data_exits_2_with_one_line(tmp_path: Path, case: str):
         (["--config", "ok.yaml", "--bogus_flag", "1"], "bogus_flag"),
     ],
 )
-def test_bad_flags_exit_2_with_one_line(tmp_path: Path, args: list[str], match: str):
+def test_bad_flags_exit_2_with_one_line(
+    tmp_path: Path, args: list[str], match: str, monkeypatch, capsys
+):
     (tmp_path / "ok.yaml").write_text("training:\n  epochs: 1\nstudy:\n  n_trials: 1\n")
     before = set(os.listdir(tmp_path))
-    proc = run_cli(tmp_path, *args)
+    proc = run_cli_in_process(tmp_path, *args, monkeypatch=monkeypatch, capsys=capsys)
     _assert_bad_input(proc, tmp_path, before, match)
     assert "hunter2" not in proc.stderr
 
