@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging as std_logging
 import os
 import types
 from pathlib import Path
@@ -88,7 +89,7 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> types.SimpleNamesp
     """One whole run on a tiny CSV series (2 trials, retraining of 2 epochs, plots, summary), read
     by test_plots.py (one test, so that the run happens once and not once per xdist process):
     ``root`` holds the CSV and the config, ``out`` is the run directory, ``result`` what ``run``
-    returned."""
+    returned, ``warnings`` the messages it logged at WARNING or above."""
     from lstm_tuner.config import load_config
     from lstm_tuner.job.options import RunOptions
     from lstm_tuner.job.run import run
@@ -98,5 +99,24 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> types.SimpleNamesp
         write_tiny_run_config(root), ["training.retrain_epochs=2", "export.enabled=true"]
     )
     out = root / "runs" / "tiny"
-    result = run(config, RunOptions(study_name="tiny", output_dir=str(out)))
-    return types.SimpleNamespace(root=root, out=out, result=result, name="tiny")
+    warnings = _Collect(std_logging.WARNING)
+    absl_logger = std_logging.getLogger("absl")
+    absl_logger.addHandler(warnings)
+    try:
+        result = run(config, RunOptions(study_name="tiny", output_dir=str(out)))
+    finally:
+        absl_logger.removeHandler(warnings)
+    return types.SimpleNamespace(
+        root=root, out=out, result=result, name="tiny", warnings=warnings.messages
+    )
+
+
+class _Collect(std_logging.Handler):
+    """The messages of the log records it sees."""
+
+    def __init__(self, level: int):
+        super().__init__(level)
+        self.messages: list[str] = []
+
+    def emit(self, record: std_logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())

@@ -239,6 +239,10 @@ def test_run_writes_every_plot_and_links_them_from_the_summary(finished_run):
     assert np.mean((retrained[:, 0] - load[192:]) ** 2) == pytest.approx(
         evaluation["test"]["models"]["retrained"]["mse"], rel=1e-6
     )
+    # Its daily cycle (24 steps) is longer than the 8-step window: said before the search.
+    assert any("a window of at least 25 steps lets it" in m for m in finished_run.warnings), (
+        finished_run.warnings
+    )
     # One tiny run serves both checks (a session fixture runs once per xdist process).
     _check_summary_and_storage_seen_from_another_process(finished_run)
 

@@ -97,6 +97,16 @@ def run(
         config.data.horizon,
         list(data.column_names),
     )
+    if data.season_length and data.season_length > config.data.window_size:
+        # Said before the search is spent, not only in summary.md afterwards.
+        logging.warning(
+            "The season (%d steps, %s) is longer than data.window_size (%d): the model cannot see "
+            "one season back, as seasonal naive does; a window of at least %d steps lets it",
+            data.season_length,
+            data.season_source,
+            config.data.window_size,
+            data.season_length + 1,
+        )
     fit_kwargs = dict(
         validation_data=data.validation, epochs=config.training.epochs, verbose=options.verbose
     )
