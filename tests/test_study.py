@@ -101,3 +101,51 @@ def test_a_connection_error_anywhere_in_the_chain_is_transient_and_a_bad_request
         chained(optuna.exceptions.StorageInternalError("An exception is raised"), bad)
     )
     assert not _transient(ValueError("no"))
+
+
+# study.ask() warns that heartbeats are meant for optimize(): here the test plays the worker.
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_study_max_retries_caps_the_reruns_of_a_trial_whose_worker_keeps_dying(tmp_path):
+    """``study.max_retries: 1``: a trial whose worker died is re-run once with the same values; when
+    the re-run's worker dies too, nothing more is enqueued, and neither spends the budget.
+
+    A worker's death is what the storage sees of it: a RUNNING trial whose heartbeat stopped (the
+    worker tests kill real processes for the single death)."""
+    import time
+
+    import optuna
+    from optuna.distributions import FloatDistribution
+    from optuna.trial import TrialState
+
+    from lstm_tuner.config import config_from_dict
+    from lstm_tuner.job.options import RunOptions, open_backends
+    from lstm_tuner.storage import study as study_lib
+
+    config = config_from_dict(
+        {"study": {"max_retries": 1, "heartbeat_interval_s": 1, "grace_period_s": 2}}
+    )
+    options = RunOptions(study_name="s", output_dir=str(tmp_path / "run"))
+    storage, _ = open_backends(config.study, options)
+    study = optuna.create_study(storage=storage, study_name="s")
+    space = {"lr": FloatDistribution(1e-4, 1e-2, log=True)}
+
+    def start_and_die() -> optuna.Trial:
+        trial = study.ask(space)
+        storage.record_heartbeat(trial._trial_id)  # its worker beat once, then was killed
+        # SQLite's clock has whole seconds: a full second more makes the silence surely longer
+        time.sleep(config.study.grace_period_s + 1.2)
+        study_lib.fail_stale_trials(study)  # what the next worker does first
+        return trial
+
+    first = start_and_die()
+    trials = study.get_trials(deepcopy=False)
+    assert [t.state for t in trials] == [TrialState.FAIL, TrialState.WAITING]
+    assert trials[1].params == first.params
+
+    second = start_and_die()  # the next worker takes the retry: the same values, and dies too
+    assert second.number == 1 and second.params == first.params
+    trials = study.get_trials(deepcopy=False)
+    assert [t.state for t in trials] == [TrialState.FAIL, TrialState.FAIL]  # no second retry
+    retried = optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number
+    assert retried(trials[1]) == 0
+    assert study_lib.count_finished(study) == 0  # a dead worker's trial is not spent
