@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 
 import keras
 import numpy as np
@@ -314,6 +315,41 @@ def test_trials_leave_no_traced_graphs_behind(tmp_path, sine_windows):
     assert _live_train_graphs() <= graphs_before
     # the trials' models still load and predict afterwards
     assert tuner.get_best_models(1)[0].predict(sine_windows[2][:4], verbose=0).shape == (4, 1)
+
+
+def test_a_search_freezes_the_heap_it_finds_and_unfreezes_it(tmp_path, sine_windows):
+    # Full collections before each build walk only what the search made (engine.session.frozen_heap).
+    frozen_during_builds: list[int] = []
+    freed: list[object] = []
+
+    def build_model(hp):
+        frozen_during_builds.append(gc.get_freeze_count())
+        model = keras.Sequential(
+            [keras.Input((8, 1)), keras.layers.Flatten(), keras.layers.Dense(hp.Int("u", 2, 4))]
+        )
+        model.compile(loss="mse")
+        cycle = keras.layers.Dense(1)
+        cycle.me = cycle  # cyclic garbage made during the search is still collected in it
+        freed.append(weakref.ref(cycle))
+        return model
+
+    assert gc.get_freeze_count() == 0
+    tuner = lt.Tuner(build_model, max_trials=2, directory=tmp_path, project_name="f", seed=0)
+    _search(tuner, sine_windows)
+    assert _states(tuner) == ["COMPLETE"] * 2
+    # the heap TensorFlow's import left (hundreds of thousands of objects) was frozen in every build
+    assert len(frozen_during_builds) >= 2 and min(frozen_during_builds) > 100_000
+    assert freed[0]() is None  # the first build's cycle went in a later build's collection
+    assert gc.get_freeze_count() == 0
+
+    # A process that froze its heap itself is left frozen as it was.
+    gc.freeze()
+    try:
+        tuner = lt.Tuner(build_model, max_trials=1, directory=tmp_path, project_name="g", seed=0)
+        _search(tuner, sine_windows)
+        assert gc.get_freeze_count() > 100_000  # (objects that died since left it, none joined)
+    finally:
+        gc.unfreeze()
 
 
 _TRACED: list[int] = []  # the tuner deep-copies its callbacks: the counts are kept out here

@@ -33,7 +33,7 @@ from lstm_tuner.engine.objective import (
 )
 from lstm_tuner.engine.oracle import Oracle, Trial
 from lstm_tuner.engine.progress import SearchProgress
-from lstm_tuner.engine.session import released_custom_gradients
+from lstm_tuner.engine.session import frozen_heap, released_custom_gradients
 from lstm_tuner.errors import FailedTrialError, FatalError, FatalRuntimeError
 from lstm_tuner.files import refuse_kerastuner_project
 from lstm_tuner.names import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRIES
@@ -215,38 +215,41 @@ class BaseTuner:
             self.max_trials,
             self.max_trials - finished,
         )
-        self._consecutive_failures = 0
-        self._progress = SearchProgress(self.study, self.max_trials, self.objective.name)
-        try:
-            while True:
-                finished = study_lib.count_finished(self.study)
-                if finished >= self.max_trials:
-                    break
-                running = len(self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
-                if finished + running >= self.max_trials:
-                    # Other workers hold the last trials of the budget: wait for them. If one of them
-                    # dies, its heartbeat stops and the trial is failed here and re-run.
-                    time.sleep(_WAIT_FOR_OTHER_WORKERS_S)
-                    study_lib.fail_stale_trials(self.study)
-                    continue
-                self.pre_create_trial()
-                self.study.optimize(
-                    lambda trial: self._objective(trial, fit_args, fit_kwargs),
-                    n_trials=1,
-                    catch=(FailedTrialError,),
-                    callbacks=[self._progress.trial_finished, self._trial_ended],
+        with frozen_heap():
+            self._consecutive_failures = 0
+            self._progress = SearchProgress(self.study, self.max_trials, self.objective.name)
+            try:
+                while True:
+                    finished = study_lib.count_finished(self.study)
+                    if finished >= self.max_trials:
+                        break
+                    running = len(
+                        self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+                    )
+                    if finished + running >= self.max_trials:
+                        # Other workers hold the last trials of the budget: wait for them. If one of them
+                        # dies, its heartbeat stops and the trial is failed here and re-run.
+                        time.sleep(_WAIT_FOR_OTHER_WORKERS_S)
+                        study_lib.fail_stale_trials(self.study)
+                        continue
+                    self.pre_create_trial()
+                    self.study.optimize(
+                        lambda trial: self._objective(trial, fit_args, fit_kwargs),
+                        n_trials=1,
+                        catch=(FailedTrialError,),
+                        callbacks=[self._progress.trial_finished, self._trial_ended],
+                    )
+            except study_lib.StorageUnavailableError as e:
+                raise FatalError(
+                    f"{e}; the running trial is not spent and will be retried: rerun to finish"
+                ) from None
+            except KeyboardInterrupt:
+                logging.warning(
+                    "Search interrupted: %d of %d trials complete; run the search again to resume.",
+                    study_lib.count_finished(self.study),
+                    self.max_trials,
                 )
-        except study_lib.StorageUnavailableError as e:
-            raise FatalError(
-                f"{e}; the running trial is not spent and will be retried: rerun to finish"
-            ) from None
-        except KeyboardInterrupt:
-            logging.warning(
-                "Search interrupted: %d of %d trials complete; run the search again to resume.",
-                study_lib.count_finished(self.study),
-                self.max_trials,
-            )
-            raise
+                raise
         self.on_search_end()
 
     def _trial_ended(self, study: optuna.Study, frozen: optuna.trial.FrozenTrial) -> None:

@@ -179,7 +179,7 @@ class Tuner(BaseTuner):
                 # trained. A build takes milliseconds against seconds of tracing.
                 with self.distribution_strategy.scope():
                     self.hypermodel.build(hp)
-                fresh_session()
+                fresh_session(collect=False)  # the session just cleared holds one unused model
             keras.utils.set_random_seed(training_seed(self.seed, hp.values, execution))
         return self._build(hp)
 
