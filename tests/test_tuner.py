@@ -317,7 +317,16 @@ def test_trials_leave_no_traced_graphs_behind(tmp_path, sine_windows):
     assert tuner.get_best_models(1)[0].predict(sine_windows[2][:4], verbose=0).shape == (4, 1)
 
 
-def test_a_search_freezes_the_heap_it_finds_and_unfreezes_it(tmp_path, sine_windows):
+@pytest.fixture
+def unfrozen_heap():
+    """The process's heap as a user's is, not frozen (conftest.py freezes it for the suite)."""
+    gc.unfreeze()
+    yield
+    gc.collect()
+    gc.freeze()
+
+
+def test_a_search_freezes_the_heap_it_finds_and_unfreezes_it(tmp_path, sine_windows, unfrozen_heap):
     # Full collections before each build walk only what the search made (engine.session.frozen_heap).
     frozen_during_builds: list[int] = []
     freed: list[object] = []
@@ -441,8 +450,11 @@ def test_a_second_mirrored_strategy_in_one_process_trains():
     # Every MirroredStrategy numbers its all-reduces from the same keys; a second one in the process
     # (the retraining after a search, a second tuner, a user's own strategy) whose gradients have
     # other shapes aborted with "Shape mismatch in the collective instance 100".
-    for units in (3, 5):
-        strategy = lt.get_strategy("mirrored")
+    # A user's own strategy made after ours too (it reads the key base ours moved past).
+    for units, make in ((3, "mirrored"), (5, "mirrored"), (7, "user's own")):
+        strategy = (
+            lt.get_strategy("mirrored") if make == "mirrored" else tf.distribute.MirroredStrategy()
+        )
         assert strategy.num_replicas_in_sync == 2
         with strategy.scope():
             model = keras.Sequential(

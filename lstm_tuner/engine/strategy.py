@@ -67,8 +67,11 @@ def _mirrored(devices: tuple[str, ...]) -> tf.distribute.MirroredStrategy:
     in the same process (a user's own strategy before ours, the retraining after a search, a second
     tuner in a notebook) then aborts its first all-reduce with "Shape mismatch in the collective
     instance 100". TensorFlow's own tests move the key base before each new strategy
-    (``strategy_combinations._mirrored_strategy_with_collective_key_base``); so do we. The base is a
-    class attribute, so strategies created after ours move past it too.
+    (``strategy_combinations._mirrored_strategy_with_collective_key_base``); so do we, and once
+    more after ours is made: the base is a class attribute that a new strategy reads but does not
+    move, so a strategy the user makes after ours would otherwise take ours's keys.
     """
     tf.distribute.MirroredStrategy._collective_key_base += 100_000
-    return tf.distribute.MirroredStrategy(list(devices))
+    strategy = tf.distribute.MirroredStrategy(list(devices))
+    tf.distribute.MirroredStrategy._collective_key_base += 100_000
+    return strategy
