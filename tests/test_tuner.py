@@ -317,16 +317,7 @@ def test_trials_leave_no_traced_graphs_behind(tmp_path, sine_windows):
     assert tuner.get_best_models(1)[0].predict(sine_windows[2][:4], verbose=0).shape == (4, 1)
 
 
-@pytest.fixture
-def unfrozen_heap():
-    """The process's heap as a user's is, not frozen (conftest.py freezes it for the suite)."""
-    gc.unfreeze()
-    yield
-    gc.collect()
-    gc.freeze()
-
-
-def test_a_search_freezes_the_heap_it_finds_and_unfreezes_it(tmp_path, sine_windows, unfrozen_heap):
+def test_a_search_freezes_the_heap_it_finds_and_unfreezes_it(tmp_path, sine_windows):
     # Full collections before each build walk only what the search made (engine.session.frozen_heap).
     frozen_during_builds: list[int] = []
     freed: list[object] = []
