@@ -44,6 +44,13 @@ from lstm_tuner.timeseries.season import anchor_matrix
 from lstm_tuner.timeseries.windows import Windows
 
 
+def ridge_anchor(windows: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A ``linear_ar`` anchor fitted on training windows in time order: the ridge's weights
+    ``[window * features, horizon]`` and the training changes it leaves ``[windows, horizon]``."""
+    ridge = fit_ridge_ar(windows, targets)
+    return ridge.weights, ridge.changes(windows, targets)
+
+
 @keras.saving.register_keras_serializable(package="lstm_tuner")
 class DeltaToLevel(keras.layers.Layer):
     """``reference + change * scale + offset``: a forecast of the change, back to a level.
@@ -129,8 +136,7 @@ class DeltaToLevel(keras.layers.Layer):
     def fit_anchor(self, windows: np.ndarray, targets: np.ndarray) -> None:
         """Fits a ``linear_ar`` reference on the training windows (in time order) and their
         targets (:meth:`set_anchor`)."""
-        ridge = fit_ridge_ar(windows, targets)
-        self.set_anchor(ridge.weights, ridge.changes(windows, targets))
+        self.set_anchor(*ridge_anchor(windows, targets))
 
     def set_anchor(self, weights: np.ndarray, changes: np.ndarray) -> None:
         """Sets a ``linear_ar`` reference's weights ``[window * features, horizon]``, and
@@ -557,9 +563,7 @@ class LSTMHyperModel(HyperModel):
         change between calls, are fitted each time."""
         if self._anchor_cache is not None and self._anchor_cache[0] is x:
             return self._anchor_cache[1]
-        windows, targets = training_pairs(x, y, last=MAX_WINDOWS)
-        ridge = fit_ridge_ar(windows, targets)
-        anchor = ridge.weights, ridge.changes(windows, targets)
+        anchor = ridge_anchor(*training_pairs(x, y, last=MAX_WINDOWS))
         if isinstance(x, Windows):
             self._anchor_cache = (x, anchor)
         return anchor
