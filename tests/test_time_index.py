@@ -229,12 +229,13 @@ def test_without_time_column_positions_are_used_and_labelled(
     window = test["window_size"]
     assert (window, test["season_length"]) == (config.data.window_size, 12) and window < 12
     assert (
-        f"The season is longer than data.window_size ({window}): the model cannot see one season "
+        f"The season (12 steps) is longer than data.window_size ({window}): the model cannot see "
+        "one season "
         "back, as seasonal naive does; a window of at least 13 steps lets it."
     ) in summary
     evaluation["test"] = {**test, "season_length": window}
     summary = summary_markdown(optuna.create_study(), info, evaluation)
-    assert "The season is longer than data.window_size" not in summary
+    assert "is longer than data.window_size" not in summary
 
 
 # -- lstm-tuner forecast ----------------------------------------------------------------------------

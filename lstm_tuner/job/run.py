@@ -44,6 +44,7 @@ from lstm_tuner.reporting.summary import RunInfo, summary_markdown
 from lstm_tuner.serving.export import export_trained
 from lstm_tuner.storage import artifacts
 from lstm_tuner.storage import study as study_lib
+from lstm_tuner.timeseries.season import short_window_note
 from lstm_tuner.timeseries.series import SeriesData, load_data
 
 
@@ -97,16 +98,9 @@ def run(
         config.data.horizon,
         list(data.column_names),
     )
-    if data.season_length and data.season_length > config.data.window_size:
-        # Said before the search is spent, not only in summary.md afterwards.
-        logging.warning(
-            "The season (%d steps, %s) is longer than data.window_size (%d): the model cannot see "
-            "one season back, as seasonal naive does; a window of at least %d steps lets it",
-            data.season_length,
-            data.season_source,
-            config.data.window_size,
-            data.season_length + 1,
-        )
+    note = short_window_note(data.season_length, config.data.window_size)
+    if note:
+        logging.warning("%s", note)  # before the search is spent, not only in summary.md
     fit_kwargs = dict(
         validation_data=data.validation, epochs=config.training.epochs, verbose=options.verbose
     )

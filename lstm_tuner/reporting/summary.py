@@ -24,6 +24,7 @@ from lstm_tuner.engine.results import (
     trials_table,
 )
 from lstm_tuner.reporting import search_plots as plot_names
+from lstm_tuner.timeseries.season import short_window_note
 from lstm_tuner.timeseries.statistical import LABELS
 
 
@@ -125,10 +126,8 @@ def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list
         + ("seasonal naive" if season else "naive")
         + " forecast on the training split."
         + (
-            f" The season is longer than data.window_size ({test['window_size']}): the model "
-            "cannot see one season back, as seasonal naive does; a window of at least "
-            f"{season + 1} steps lets it."
-            if season and test.get("window_size") and season > test["window_size"]
+            " " + short
+            if (short := short_window_note(season, test.get("window_size") or 0))
             else ""
         )
         + (

@@ -157,3 +157,15 @@ def model_season(
     if season_length and season_length > window_size and not configured:
         return detect_season(train, max_lag=window_size)
     return season_length
+
+
+def short_window_note(season_length: int | None, window_size: int) -> str:
+    """The sentence a run says (before the search, and in summary.md) when the season is longer
+    than the window; ``""`` when it is not, or when the window is not known (0)."""
+    if not season_length or not window_size or season_length <= window_size:
+        return ""
+    return (
+        f"The season ({season_length} steps) is longer than data.window_size ({window_size}): the "
+        "model cannot see one season back, as seasonal naive does; a window of at least "
+        f"{season_length + 1} steps lets it."
+    )
