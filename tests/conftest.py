@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging as std_logging
+import logging.handlers
 import os
 import types
 from pathlib import Path
@@ -103,24 +104,13 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> types.SimpleNamesp
         write_tiny_run_config(root), ["training.retrain_epochs=2", "export.enabled=true"]
     )
     out = root / "runs" / "tiny"
-    warnings = _Collect(std_logging.WARNING)
+    warnings = std_logging.handlers.BufferingHandler(capacity=100_000)
+    warnings.setLevel(std_logging.WARNING)
     absl_logger = std_logging.getLogger("absl")
     absl_logger.addHandler(warnings)
     try:
         result = run(config, RunOptions(study_name="tiny", output_dir=str(out)))
     finally:
         absl_logger.removeHandler(warnings)
-    return types.SimpleNamespace(
-        root=root, out=out, result=result, name="tiny", warnings=warnings.messages
-    )
-
-
-class _Collect(std_logging.Handler):
-    """The messages of the log records it sees."""
-
-    def __init__(self, level: int):
-        super().__init__(level)
-        self.messages: list[str] = []
-
-    def emit(self, record: std_logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+    messages = [record.getMessage() for record in warnings.buffer]
+    return types.SimpleNamespace(root=root, out=out, result=result, name="tiny", warnings=messages)
