@@ -239,10 +239,6 @@ class BaseTuner:
                         catch=(FailedTrialError,),
                         callbacks=[self._progress.trial_finished, self._trial_ended],
                     )
-            except study_lib.StorageUnavailableError as e:
-                raise FatalError(
-                    f"{e}; the running trial is not spent and will be retried: rerun to finish"
-                ) from None
             except KeyboardInterrupt:
                 logging.warning(
                     "Search interrupted: %d of %d trials complete; run the search again to resume.",
@@ -250,6 +246,14 @@ class BaseTuner:
                     self.max_trials,
                 )
                 raise
+            except Exception as e:
+                # Optuna may raise its own error while handling the outage (see unavailable_in).
+                outage = study_lib.unavailable_in(e)
+                if outage is None:
+                    raise
+                raise FatalError(
+                    f"{outage}; the running trial is not spent and will be retried: rerun to finish"
+                ) from None
         self.on_search_end()
 
     def _trial_ended(self, study: optuna.Study, frozen: optuna.trial.FrozenTrial) -> None:

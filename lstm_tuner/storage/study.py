@@ -65,6 +65,32 @@ class StorageUnavailableError(optuna.exceptions.StorageInternalError):
     """The storage stayed unreachable through every retry of a call."""
 
 
+def unavailable_in(error: BaseException | None) -> StorageUnavailableError | None:
+    """The :class:`StorageUnavailableError` behind ``error``, if any (its causes and contexts read).
+
+    Optuna may raise another error while it handles ours: when a trial's last storage call fails,
+    ``optimize`` asks the storage again for the trial's state and then fails on its own unset
+    variable (``UnboundLocalError``), with the outage as its context.
+    """
+    for _ in range(16):
+        if error is None or isinstance(error, StorageUnavailableError):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _root_reason(error: BaseException) -> str:
+    """The first line of the innermost error behind ``error`` ("connection refused", not Optuna's
+    "An exception is raised during the commit" that wraps it)."""
+    for _ in range(16):
+        inner = error.__cause__ or error.__context__
+        if inner is None:
+            break
+        error = inner
+    text = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
 def _transient(error: BaseException | None, depth: int = 0) -> bool:
     """A lost or refused database connection (worth retrying), not a bad request.
 
@@ -112,7 +138,7 @@ class _RetryingStorageBase(BaseStorage, BaseHeartbeat):
                 if wait is None:
                     raise StorageUnavailableError(
                         f"storage unavailable: {name} failed {attempt + 1} times over "
-                        f"{sum(self._waits):.0f} s: {str(e).splitlines()[0] if str(e) else e!r}"
+                        f"{sum(self._waits):.0f} s: {_root_reason(e)}"
                     ) from e
                 logging.warning(
                     "Storage call %s lost its connection (%s); retrying in %.1f s",
@@ -147,10 +173,26 @@ _STORAGE_METHODS = sorted(
         if not name.startswith("_") and callable(getattr(BaseStorage, name))
     }
 )
+
+
+def _record_heartbeat(self: _RetryingStorageBase, trial_id: int) -> None:
+    """A heartbeat the storage did not take through every retry is skipped with a warning, not
+    raised: Optuna's heartbeat thread would die of the error, and a trial still training through a
+    long outage would then be failed as stale by another worker once the storage is back. The
+    thread records the next heartbeat as usual; it stops when the trial ends."""
+    try:
+        self._call("record_heartbeat", trial_id)
+    except StorageUnavailableError as e:
+        logging.warning("Heartbeat of trial id %d not recorded: %s", trial_id, e)
+
+
 RetryingStorage = type(
     "RetryingStorage",
     (_RetryingStorageBase,),
-    {name: _retrying(name) for name in _STORAGE_METHODS},
+    {
+        **{name: _retrying(name) for name in _STORAGE_METHODS},
+        "record_heartbeat": _record_heartbeat,
+    },
 )
 
 
