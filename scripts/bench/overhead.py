@@ -79,6 +79,10 @@ def bench_overhead(settings: dict[str, Any]) -> dict[str, Any]:
         "bare_fit_s": bare,
         "tuner_trial_s": tuned,
         "tuner_over_bare": tuned / bare if bare else None,
+        # Each repeat is one A/B pair (bare fit, then the trial): the spread of the pairs' ratios.
+        "tuner_over_bare_per_repeat": _spread(
+            [t / b for t, b in zip(tuner_s, bare_s, strict=True)]
+        ),
         "build_s": _median(build_s),
         "first_epoch_tracing_s": _median(trace_s),
         "steady_epoch_s": _median(epoch_s),
