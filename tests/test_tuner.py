@@ -29,6 +29,25 @@ def _tiny_lstm() -> lt.LSTMHyperModel:
     return lt.LSTMHyperModel(window_size=8, num_features=1, search_space=TINY_SPACE)
 
 
+class _TinyDense(lt.HyperModel):
+    """A Dense model on the same windows, for tests of the tuner's bookkeeping (resume, budgets,
+    pruning), where what the model is does not matter: no LSTM to build and trace."""
+
+    def build(self, hp):
+        model = keras.Sequential(
+            [
+                keras.Input((8, 1)),
+                keras.layers.Flatten(),
+                keras.layers.Dense(hp.Int("units", 2, 16, step=2), activation="relu"),
+                keras.layers.Dense(1),
+            ]
+        )
+        model.compile(
+            optimizer=keras.optimizers.Adam(hp.Float("lr", 1e-3, 1e-1, sampling="log")), loss="mse"
+        )
+        return model
+
+
 def _tiny_tuner(tmp_path, project_name: str, max_trials: int, **kwargs) -> lt.Tuner:
     return lt.Tuner(
         _tiny_lstm(),
@@ -129,20 +148,20 @@ def test_hypermodel_subclass_tunes_batch_size_in_fit(tmp_path, sine_windows):
 
 
 def test_resume_runs_only_missing_trials_and_overwrite_restarts(tmp_path, sine_windows):
-    first = lt.Tuner(_tiny_lstm(), max_trials=2, directory=tmp_path, project_name="r", seed=5)
+    first = lt.Tuner(_TinyDense(), max_trials=2, directory=tmp_path, project_name="r", seed=5)
     _search(first, sine_windows)
     before = {t.number: (t.datetime_start, t.value) for t in first.study.get_trials()}
-    second = lt.Tuner(_tiny_lstm(), max_trials=3, directory=tmp_path, project_name="r", seed=5)
+    second = lt.Tuner(_TinyDense(), max_trials=3, directory=tmp_path, project_name="r", seed=5)
     _search(second, sine_windows)
     trials = second.study.get_trials()
     assert [t.number for t in trials] == [0, 1, 2]
     assert {t.number: (t.datetime_start, t.value) for t in trials[:2]} == before
     # everything done: a third search trains nothing
-    third = lt.Tuner(_tiny_lstm(), max_trials=3, directory=tmp_path, project_name="r", seed=5)
+    third = lt.Tuner(_TinyDense(), max_trials=3, directory=tmp_path, project_name="r", seed=5)
     _search(third, sine_windows)
     assert len(third.study.get_trials()) == 3
     fresh = lt.Tuner(
-        _tiny_lstm(), max_trials=1, directory=tmp_path, project_name="r", seed=5, overwrite=True
+        _TinyDense(), max_trials=1, directory=tmp_path, project_name="r", seed=5, overwrite=True
     )
     assert fresh.study.get_trials() == []
     # the old study's weights are gone from the artifact store with it
@@ -265,10 +284,22 @@ def test_keyboard_interrupt_leaves_resumable_study(tmp_path, sine_windows):
     assert [t.state.name for t in resumed.study.get_trials()] == ["FAIL", "COMPLETE", "COMPLETE"]
 
 
+class _UntrainedLSTM(lt.LSTMHyperModel):
+    """The tiny LSTM's space and builds, with a fixed score instead of training: what the sampler
+    proposes under a seed does not depend on training in the first, random trials."""
+
+    def fit(self, hp, model, *args, **kwargs):
+        return 1.0
+
+
 def test_same_seed_gives_same_hyperparameter_sequence(tmp_path, sine_windows):
     def sequence(project):
         tuner = lt.Tuner(
-            _tiny_lstm(), max_trials=3, directory=tmp_path, project_name=project, seed=11
+            _UntrainedLSTM(window_size=8, num_features=1, search_space=TINY_SPACE),
+            max_trials=3,
+            directory=tmp_path,
+            project_name=project,
+            seed=11,
         )
         _search(tuner, sine_windows)
         return [t.params for t in tuner.study.get_trials()]
@@ -525,7 +556,7 @@ def test_creating_a_tuner_leaves_the_devices_alone(tmp_path):
 
 def test_executions_per_trial_average_and_best_models_in_rank_order(tmp_path, sine_windows):
     tuner = lt.Tuner(
-        _tiny_lstm(),
+        _TinyDense(),
         max_trials=3,
         executions_per_trial=2,
         directory=tmp_path,
@@ -563,7 +594,14 @@ class _PruneFirstTwo(optuna.pruners.BasePruner):
 
 
 def test_pruned_trials_spend_the_budget(tmp_path, sine_windows):
-    tuner = _tiny_tuner(tmp_path, "pr", 3, pruner=_PruneFirstTwo())
+    tuner = lt.Tuner(
+        _TinyDense(),
+        max_trials=3,
+        directory=tmp_path,
+        project_name="pr",
+        seed=0,
+        pruner=_PruneFirstTwo(),
+    )
     _search(tuner, sine_windows, epochs=2)
     assert _states(tuner) == ["PRUNED", "PRUNED", "COMPLETE"]
     assert tuner.remaining_trials == 0
@@ -573,7 +611,7 @@ def test_pruned_trials_spend_the_budget(tmp_path, sine_windows):
 
 def test_hyperband_runs_max_trials_with_its_pruned_trials_counted(tmp_path, sine_windows):
     tuner = lt.Hyperband(
-        _tiny_lstm(),
+        _TinyDense(),
         objective="val_loss",
         max_epochs=3,
         factor=3,
