@@ -71,6 +71,10 @@ def test_smoke_run_writes_every_section(tmp_path):
         assert row["median_best_val_mse"] is not None and row["total_epochs"] > 0
     assert "| dataset | method | median best val MSE" in proc.stdout
     assert results["pruning"]["comparisons"], "median vs default was not compared"
+    quality = {q["method"]: q for q in results["search"]["time_to_quality"]}
+    assert {"default", "random", "median"} <= set(quality), quality
+    assert quality["default"]["reached"] >= 1  # the reference reaches its own median best
+    assert "Time to quality" in proc.stdout
     summary = results["forecast"]["summary"]
     assert {row["series"] for row in summary} == {"csv"}, results["forecast"]
     assert {row["transform"] for row in summary} == {"delta"}
@@ -118,6 +122,36 @@ def _load_script():
     if scripts not in sys.path:
         sys.path.insert(0, scripts)
     return types.SimpleNamespace(search=importlib.import_module("bench.search"))
+
+
+def test_time_to_quality_is_when_the_best_so_far_first_reaches_the_reference_median():
+    inf = float("inf")
+
+    def run(method, seed, best, wall, trace):
+        return dict(
+            dataset="d", method=method, seed=seed, best_val_mse=best, wall_s=wall, trace=trace
+        )
+
+    runs = [
+        run("default", 0, 0.5, 10.0, [(2.0, inf), (4.0, 0.6), (8.0, 0.5)]),
+        run("default", 1, 0.3, 12.0, [(3.0, 0.3)]),
+        run("default", 2, 0.4, 11.0, [(1.0, 0.9), (5.0, 0.4)]),
+        run("median", 0, 0.35, 6.0, [(1.0, 0.35)]),
+        run("median", 1, 0.45, 6.0, [(2.0, 0.45)]),
+        run("median", 2, 0.4, 6.0, [(1.5, 0.4)]),
+    ]
+    rows = {q["method"]: q for q in _load_script().search.time_to_quality(runs)}
+    # target: the default's median best, 0.4; its median wall time per search, 11 s
+    assert rows["default"]["target_val_mse"] == 0.4
+    assert rows["default"]["reached"] == 2  # seed 0 never got below 0.5
+    assert rows["default"]["median_time_to_target_s"] == 5.0  # of inf, 3 and 5
+    assert rows["default"]["ratio"] == pytest.approx(5.0 / 11.0)
+    assert rows["median"]["reached"] == 2 and rows["median"]["median_time_to_target_s"] == 1.5
+    assert rows["median"]["ratio"] == pytest.approx(1.5 / 11.0)
+    # a method whose median seed never reaches the target has no time
+    runs += [run("random", s, 0.9, 5.0, [(1.0, 0.9)]) for s in range(3)]
+    rows = {q["method"]: q for q in _load_script().search.time_to_quality(runs)}
+    assert rows["random"]["reached"] == 0 and rows["random"]["ratio"] is None
 
 
 def test_methods_map_to_their_sampler_and_pruner():

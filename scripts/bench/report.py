@@ -175,6 +175,23 @@ def markdown(results: dict[str, Any]) -> str:
         for method, reason in s["skipped"].items():
             lines.append(f"| - | {method} | skipped: {reason} | | | |")
         lines.append("")
+        if s.get("time_to_quality"):
+            lines += [
+                "Time to quality: when each method's best first reached plain TPE's median best",
+                "",
+                "| dataset | method | target val MSE | seeds that reached it | median time to it | "
+                "/ TPE's median wall |",
+                "|---|---|---|---|---|---|",
+            ]
+            for q in s["time_to_quality"]:
+                time_to = q["median_time_to_target_s"]
+                lines.append(
+                    f"| {q['dataset']} | {q['method']} | {_fmt(q['target_val_mse'])} | "
+                    f"{q['reached']} of {q['seeds']} | "
+                    f"{'never (median)' if time_to is None else _fmt(time_to, 3) + ' s'} | "
+                    f"{_fmt(q['ratio'], 2)} |"
+                )
+            lines.append("")
     pr = results.get("pruning")
     if pr and pr["comparisons"]:
         lines += [

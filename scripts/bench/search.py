@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import math
 import re
+import statistics
 import tempfile
 import time
 from collections.abc import Sequence
@@ -65,8 +68,13 @@ def _our_search(
     epochs: int,
     directory: str,
     rss_after_trial: list[float],
+    trace: list[tuple[float, float]] | None = None,
 ) -> tuple[float | None, int, int]:
-    """Runs one search with lstm_tuner; returns (best value, epochs trained, pruned trials)."""
+    """Runs one search with lstm_tuner; returns (best value, epochs trained, pruned trials).
+
+    ``trace`` receives, for each finished trial in order, the seconds since the search started and
+    the best value so far (of COMPLETE trials), from the storage's timestamps.
+    """
     import optuna
 
     from lstm_tuner.engine.tuner import Tuner
@@ -90,8 +98,17 @@ def _our_search(
         project_name=f"{method}_{seed}",
         seed=seed,
     )
+    started = datetime.datetime.now()
     tuner.search(data.train, validation_data=data.validation, epochs=epochs, verbose=0)
     trials = tuner.study.get_trials(deepcopy=False)
+    if trace is not None:
+        best_so_far = math.inf
+        for t in sorted(trials, key=lambda t: t.datetime_complete or datetime.datetime.max):
+            if t.datetime_complete is None:
+                continue
+            if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None:
+                best_so_far = min(best_so_far, t.value)
+            trace.append(((t.datetime_complete - started).total_seconds(), best_so_far))
     epochs_run = sum(len(t.intermediate_values) for t in trials)
     pruned = sum(1 for t in trials if t.state == optuna.trial.TrialState.PRUNED)
     best = study_lib.best_trials(tuner.study, 1)
@@ -217,10 +234,11 @@ def bench_search(
                         settings["epochs"],
                         tmp,
                     )
+                    trace: list[tuple[float, float]] = []
                     if method.startswith("kt_"):
                         best, epochs_run, pruned = _keras_tuner_search(*args)
                     else:
-                        best, epochs_run, pruned = _our_search(*args, rss)
+                        best, epochs_run, pruned = _our_search(*args, rss, trace)
                     wall = time.perf_counter() - start
                 run = dict(
                     dataset=name,
@@ -230,6 +248,7 @@ def bench_search(
                     epochs_trained=epochs_run,
                     pruned_trials=pruned,
                     wall_s=wall,
+                    trace=trace,
                 )
                 runs.append(run)
                 logging.info("search %s", json.dumps(run))
@@ -262,6 +281,7 @@ def bench_search(
                 )
             )
     search = {
+        "time_to_quality": time_to_quality(runs),
         "datasets": {
             n: {"train_windows": len(d.train), "source": d.source} for n, d in datasets.items()
         },
@@ -274,6 +294,46 @@ def bench_search(
         "skipped": skipped,
     }
     return search, memory
+
+
+def time_to_quality(runs: Sequence[dict[str, Any]], reference: str = "default") -> list[dict]:
+    """How soon each method's search reaches the reference's median best value (issue 21).
+
+    Per dataset, the target is the ``reference`` method's median best validation MSE over its
+    seeds (plain 10-trial TPE while the default pruner is none). Each search's time to target is
+    the time at which its best-so-far first reached the target (from its trace); a search that
+    never did counts as infinitely slow. Reported: the median time to target over seeds, divided by
+    the reference's median wall time per search, and how many seeds reached the target.
+    """
+    out = []
+    for dataset in dict.fromkeys(r["dataset"] for r in runs):
+        ref = [r for r in runs if r["dataset"] == dataset and r["method"] == reference]
+        values = [r["best_val_mse"] for r in ref if r["best_val_mse"] is not None]
+        if not values:
+            continue
+        target, ref_wall = _median(values), _median([r["wall_s"] for r in ref])
+        for method in dict.fromkeys(r["method"] for r in runs if r["dataset"] == dataset):
+            rows = [r for r in runs if r["dataset"] == dataset and r["method"] == method]
+            if not all(r.get("trace") for r in rows):
+                continue  # KerasTuner's searches keep no trace
+            times = [next((s for s, best in r["trace"] if best <= target), math.inf) for r in rows]
+            median_time = statistics.median(times)
+            out.append(
+                dict(
+                    dataset=dataset,
+                    method=method,
+                    target_val_mse=target,
+                    reached=sum(t < math.inf for t in times),
+                    seeds=len(rows),
+                    median_time_to_target_s=None if median_time == math.inf else median_time,
+                    reference_median_wall_s=ref_wall,
+                    ratio=None if median_time == math.inf else median_time / ref_wall,
+                    median_best_val_mse=_median(
+                        [r["best_val_mse"] for r in rows if r["best_val_mse"] is not None]
+                    ),
+                )
+            )
+    return out
 
 
 def pruning_section(search: dict[str, Any]) -> dict[str, Any]:
