@@ -1061,7 +1061,7 @@ def test_getting_started_keep_keras_code_separate(module_name, tmp_path):
     )
 
 
-@pytest.mark.slow  # about 110 s on KerasTuner (a ResNet trial on 2 CPU cores)
+@pytest.mark.slow  # about 20 s on KerasTuner (one ResNet trial on 2 CPU cores)
 def test_getting_started_pre_made_hyperresnet(module_name, tmp_path):
     # getting_started.py, "KerasTuner includes pre-made tunable applications: HyperResNet and
     # HyperXception".
@@ -1083,6 +1083,9 @@ def test_getting_started_pre_made_hyperresnet(module_name, tmp_path):
         overwrite=True,
         directory=tmp_path,  # guide: "my_dir"
         project_name="built_in_hypermodel",
+        # Not in the guide: unseeded, the one trial may draw conv4_depth 36 (ResNet-152's depth);
+        # on KerasTuner seed 2 draws the shallowest (conv3_depth 4, conv4_depth 6).
+        seed=2,
     )
 
     tuner.search(x_train[:100], y_train[:100], epochs=1, validation_data=(x_val[:100], y_val[:100]))
