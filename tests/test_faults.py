@@ -123,7 +123,7 @@ def _trials(url: str, name: str) -> list[optuna.trial.FrozenTrial]:
 
 
 def test_a_database_restart_loses_no_trial(workdir: Path, postgres: Postgres):
-    name, n_trials = f"r{uuid.uuid4().hex[:8]}", 6
+    name, n_trials = f"r{uuid.uuid4().hex[:8]}", 4
     proc = _start(
         workdir,
         "--config",

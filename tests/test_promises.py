@@ -284,6 +284,11 @@ def test_cli_strategy_and_verbose_flags_are_used(workdir: Path, strategy, verbos
         "--override",
         "training.epochs=1",
         "--no_plots",
+        # what follows the search is not what this test is about
+        "--override",
+        "evaluation.statistical_models=[]",
+        "--override",
+        "export.enabled=false",
         "--strategy",
         strategy,
         "--verbose",
