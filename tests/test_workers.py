@@ -62,8 +62,14 @@ def _start(cwd: Path, *args: str) -> subprocess.Popen:
 
 
 #: These tests are about trials, workers and signals, not the verdict: no statistical models fitted
-#: after the search (about 4 s per run; test_statistical.py and test_cli.py cover them).
-NO_STATISTICS = ("--override", "evaluation.statistical_models=[]")
+#: and no export written after the search (test_statistical.py, test_cli.py and test_export.py
+#: cover them).
+SEARCH_ONLY = (
+    "--override",
+    "evaluation.statistical_models=[]",
+    "--override",
+    "export.enabled=false",
+)
 
 #: Heartbeats fast enough for a test: a killed worker's trial is stale after 3 s.
 FAST_HEARTBEATS = (
@@ -114,7 +120,7 @@ def test_workers_share_one_budget(workdir: Path, storage):
         str(n_trials),
         "--override",
         "training.epochs=2",
-        *NO_STATISTICS,
+        *SEARCH_ONLY,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     study = _load(url, name)
@@ -154,7 +160,7 @@ def test_killed_worker_trial_is_failed_and_retried(workdir: Path, storage, n_tri
         "--override",
         "training.epochs=3",
         *FAST_HEARTBEATS,
-        *NO_STATISTICS,
+        *SEARCH_ONLY,
     ]
     victim = _start(workdir, *args)
     killed = _wait_for_running_trial(url, name, victim)
@@ -196,7 +202,7 @@ def test_interrupt_leaves_no_running_trial_and_rerun_finishes(workdir: Path, sig
         "--no_plots",
         "--n_trials",
         "2",
-        *NO_STATISTICS,
+        *SEARCH_ONLY,
         "--override",
         "training.epochs=20",
     ]
@@ -243,7 +249,7 @@ def test_workers_get_one_gpu_each_round_robin(workdir: Path, monkeypatch: pytest
 def test_overwrite_with_workers_restarts_the_study_once(workdir: Path, storage):
     flags, url, name = storage
     base = ["--config", "tiny.yaml", "--study-name", name, *flags, "--no_plots"]
-    base += ["--override", "training.epochs=1", *NO_STATISTICS]
+    base += ["--override", "training.epochs=1", *SEARCH_ONLY]
     first = run_cli(workdir, *base, "--n_trials", "1")
     assert first.returncode == 0, first.stderr[-3000:]
     first_end = max(t.datetime_complete for t in _load(url, name).trials)
