@@ -10,7 +10,7 @@ import itertools
 import re
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import optuna
@@ -65,33 +65,35 @@ class StorageUnavailableError(optuna.exceptions.StorageInternalError):
     """The storage stayed unreachable through every retry of a call."""
 
 
+def _chain(error: BaseException | None) -> Iterator[BaseException]:
+    """``error`` and the errors behind it, outermost first (each one's cause, else its context),
+    at most 16: what Optuna and SQLAlchemy raise wraps the connection error that started it."""
+    for _ in range(16):
+        if error is None:
+            return
+        yield error
+        error = error.__cause__ or error.__context__
+
+
 def unavailable_in(error: BaseException | None) -> StorageUnavailableError | None:
-    """The :class:`StorageUnavailableError` behind ``error``, if any (its causes and contexts read).
+    """The :class:`StorageUnavailableError` behind ``error``, if any.
 
     Optuna may raise another error while it handles ours: when a trial's last storage call fails,
     ``optimize`` asks the storage again for the trial's state and then fails on its own unset
     variable (``UnboundLocalError``), with the outage as its context.
     """
-    for _ in range(16):
-        if error is None or isinstance(error, StorageUnavailableError):
-            return error
-        error = error.__cause__ or error.__context__
-    return None
+    return next((e for e in _chain(error) if isinstance(e, StorageUnavailableError)), None)
 
 
 def _root_reason(error: BaseException) -> str:
     """The first line of the innermost error behind ``error`` ("connection refused", not Optuna's
     "An exception is raised during the commit" that wraps it)."""
-    for _ in range(16):
-        inner = error.__cause__ or error.__context__
-        if inner is None:
-            break
-        error = inner
-    text = str(error).splitlines()[0] if str(error) else ""
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+    *_, root = _chain(error)
+    text = str(root).splitlines()[0] if str(root) else ""
+    return f"{type(root).__name__}: {text}" if text else type(root).__name__
 
 
-def _transient(error: BaseException | None, depth: int = 0) -> bool:
+def _transient(error: BaseException | None) -> bool:
     """A lost or refused database connection (worth retrying), not a bad request.
 
     The whole chain of causes is read: Optuna wraps a failed commit in ``StorageInternalError``,
@@ -100,13 +102,11 @@ def _transient(error: BaseException | None, depth: int = 0) -> bool:
     """
     import sqlalchemy.exc
 
-    if error is None or depth > 8:
-        return False
-    if isinstance(error, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)):
-        return True
-    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
-        return True
-    return _transient(error.__cause__ or error.__context__, depth + 1)
+    return any(
+        isinstance(e, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError))
+        or (isinstance(e, sqlalchemy.exc.DBAPIError) and e.connection_invalidated)
+        for e in _chain(error)
+    )
 
 
 class _RetryingStorageBase(BaseStorage, BaseHeartbeat):
