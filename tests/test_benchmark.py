@@ -75,6 +75,12 @@ def test_smoke_run_writes_every_section(tmp_path):
     assert {"default", "random", "median"} <= set(quality), quality
     assert quality["default"]["reached"] >= 1  # the reference reaches its own median best
     assert "Time to quality" in proc.stdout
+    for run in results["search"]["runs"]:  # each trace lies within its search's wall time
+        assert all(0 < s <= run["wall_s"] for s, _ in run.get("trace", [])), run
+    # one repeat: its pair's ratio is the ratio of the medians
+    o = results["overhead"]
+    assert o["tuner_over_bare_per_repeat"]["median"] == pytest.approx(o["tuner_over_bare"])
+    assert "| tuner / bare, per A/B repeat (min / median / max) |" in proc.stdout
     summary = results["forecast"]["summary"]
     assert {row["series"] for row in summary} == {"csv"}, results["forecast"]
     assert {row["transform"] for row in summary} == {"delta"}

@@ -99,15 +99,11 @@ def markdown(results: dict[str, Any]) -> str:
             f"| bare `model.fit`, {o['epochs']} epochs (median of {o['repeats']}) | {_fmt(o['bare_fit_s'])} s |",
             f"| one-trial `Tuner.search`, same | {_fmt(o['tuner_trial_s'])} s |",
             f"| tuner / bare (ratio of the medians) | {_fmt(o['tuner_over_bare'], 3)} |",
-            *(
-                [
-                    "| tuner / bare, per A/B repeat (min / median / max) | "
-                    + " / ".join(_fmt(per[k], 3) for k in ("min", "median", "max"))
-                    + " |"
-                ]
-                if (per := o.get("tuner_over_bare_per_repeat"))
-                else []
-            ),
+            "| tuner / bare, per A/B repeat (min / median / max) | "
+            + " / ".join(
+                _fmt(o["tuner_over_bare_per_repeat"][k], 3) for k in ("min", "median", "max")
+            )
+            + " |",
             f"| bare fit: build / first-epoch tracing / steady epoch | {_fmt(o['build_s'], 2)} / "
             f"{_fmt(o['first_epoch_tracing_s'], 2)} / {_fmt(o['steady_epoch_s'], 2)} s |",
             f"| bare fit: setup (build + tracing) share | {_fmt(o['setup_share_of_trial'], 2)} |",

@@ -72,9 +72,11 @@ def _our_search(
 ) -> tuple[float | None, int, int]:
     """Runs one search with lstm_tuner; returns (best value, epochs trained, pruned trials).
 
-    ``trace`` receives, for each finished trial in order, the seconds since the search started and
-    the best value so far (of COMPLETE trials), from the storage's timestamps.
+    ``trace`` receives, for each finished trial in order, the seconds since this call (the start of
+    the caller's wall time, the tuner's creation included) and the best value so far (of COMPLETE
+    trials), from the storage's timestamps.
     """
+    started = datetime.datetime.now()
     import optuna
 
     from lstm_tuner.engine.tuner import Tuner
@@ -98,15 +100,14 @@ def _our_search(
         project_name=f"{method}_{seed}",
         seed=seed,
     )
-    started = datetime.datetime.now()
     tuner.search(data.train, validation_data=data.validation, epochs=epochs, verbose=0)
     trials = tuner.study.get_trials(deepcopy=False)
     if trace is not None:
         best_so_far = math.inf
-        for t in sorted(trials, key=lambda t: t.datetime_complete or datetime.datetime.max):
-            if t.datetime_complete is None:
-                continue
-            if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None:
+        for t in sorted(
+            (t for t in trials if t.datetime_complete), key=lambda t: t.datetime_complete
+        ):
+            if t.state == optuna.trial.TrialState.COMPLETE:
                 best_so_far = min(best_so_far, t.value)
             trace.append(((t.datetime_complete - started).total_seconds(), best_so_far))
     epochs_run = sum(len(t.intermediate_values) for t in trials)
@@ -328,9 +329,6 @@ def time_to_quality(runs: Sequence[dict[str, Any]], reference: str = "default") 
                     median_time_to_target_s=None if median_time == math.inf else median_time,
                     reference_median_wall_s=ref_wall,
                     ratio=None if median_time == math.inf else median_time / ref_wall,
-                    median_best_val_mse=_median(
-                        [r["best_val_mse"] for r in rows if r["best_val_mse"] is not None]
-                    ),
                 )
             )
     return out
