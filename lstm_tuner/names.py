@@ -25,6 +25,8 @@ TARGET_TRANSFORMS: tuple[str, ...] = (
 TARGET_SCALES: tuple[str, ...] = ("auto", "linear", "log")
 #: What the LSTM sees of the target in a window (lstm_tuner.lstm.model.SubtractLastValue).
 WINDOW_NORMALIZATIONS: tuple[str, ...] = ("none", "last_value")
+#: What the retrained model is fitted on (lstm_tuner.job.retraining.retrain).
+RETRAIN_DATA: tuple[str, ...] = ("train", "train_validation")
 DECIMAL_MARKS: tuple[str, ...] = (".", ",")
 THOUSANDS_SEPARATORS: tuple[str, ...] = (",", ".", " ", "'", "_")
 #: The statistical models of :mod:`lstm_tuner.timeseries.statistical` (statsforecast), in report order.

@@ -375,7 +375,8 @@ def test_log_scale_seed_ensemble_run_serves_original_units(workdir: Path):
     # units and the export, which must take raw windows and serve exp of the model's forecast.
     # training.retrain_seeds: 2: the retrained model is the mean of two trainings, one SavedModel;
     # data.window_normalization: last_value: a delta member's LSTM sees the window less its last
-    # value, inside the same graph.
+    # value, inside the same graph. training.retrain_on: train_validation: each member is then
+    # trained again on train + validation, and that ensemble is the one exported and scored.
     raw = read_series_in_time_order(workdir / "series.csv")
     assert (raw[:, 0] > 0).all()
     proc = run_cli(
@@ -394,6 +395,8 @@ def test_log_scale_seed_ensemble_run_serves_original_units(workdir: Path):
         "training.retrain_seeds=2",
         "--override",
         "data.window_normalization=last_value",
+        "--override",
+        "training.retrain_on=train_validation",
         "--retrain_epochs",
         "2",
         "--no_plots",
@@ -409,9 +412,12 @@ def test_log_scale_seed_ensemble_run_serves_original_units(workdir: Path):
     assert meta["config"]["data"]["target_scale"] == "log" and meta["seeds"] == 2
     seeds = evaluation["retraining"]["seeds"]
     assert seeds["count"] == 2 and len(seeds["runs"]) == 2
-    assert "retrained 2 times from different initializations" in (
-        (run_dir / "summary.md").read_text()
-    )
+    summary = (run_dir / "summary.md").read_text()
+    assert "retrained 2 times from different initializations" in summary
+    refit = evaluation["retraining"]["refit"]
+    assert refit["epochs"] == [run["best_epoch"] for run in seeds["runs"]]
+    assert meta["trained_on"] == "train_validation"
+    assert f"on the {refit['windows']} training and validation windows together" in summary
     # the test windows' forecasts in evaluation.json are the export's, in original units
     import tensorflow as tf
 

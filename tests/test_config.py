@@ -218,7 +218,8 @@ def test_unknown_key_suggests_the_close_one(tmp_path: pathlib.Path) -> None:
     path = write(tmp_path, "training: {epochz: 2}\n")
     assert load_error(path) == (
         f"{path}: training.epochz: unknown key (allowed: ['clipnorm', 'early_stopping_patience', "
-        "'epochs', 'loss', 'min_steps_per_epoch', 'optimizer', 'retrain_epochs', 'retrain_seeds']); "
+        "'epochs', 'loss', 'min_steps_per_epoch', 'optimizer', 'retrain_epochs', 'retrain_on', "
+        "'retrain_seeds']); "
         "did you mean 'epochs'?"
     )
 

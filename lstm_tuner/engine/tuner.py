@@ -352,7 +352,9 @@ class Tuner(BaseTuner):
         """The spec's next step: retrains the best configuration from scratch for longer.
 
         Early stopping watches the objective with ``patience`` epochs and restores the best epoch's
-        weights. Arguments are passed to ``hypermodel.fit`` as in :meth:`search`.
+        weights. Without ``validation_data`` or ``validation_split`` (a refit on all the data, for an epoch count found
+        with it) the model trains exactly ``epochs`` epochs. Arguments are passed to
+        ``hypermodel.fit`` as in :meth:`search`.
 
         Args:
             hyperparameters: The configuration to retrain (default: the best trial's).
@@ -372,17 +374,16 @@ class Tuner(BaseTuner):
         hp = best[0]
         # The best trial's own initialization (its first execution), now trained for longer.
         model = self._seeded_build(hp, execution)
-        stopper = keras.callbacks.EarlyStopping(
-            monitor=self.objective.name,
-            mode=self.objective.direction,
-            patience=patience,
-            restore_best_weights=True,
-        )
-        fit_kwargs["callbacks"] = [
-            *objective_callbacks(self.objective),
-            *(fit_kwargs.get("callbacks") or []),
-            stopper,
-        ]
+        callbacks = list(fit_kwargs.get("callbacks") or [])
+        if fit_kwargs.get("validation_data") is not None or fit_kwargs.get("validation_split"):
+            stopper = keras.callbacks.EarlyStopping(
+                monitor=self.objective.name,
+                mode=self.objective.direction,
+                patience=patience,
+                restore_best_weights=True,
+            )
+            callbacks = [*objective_callbacks(self.objective), *callbacks, stopper]
+        fit_kwargs["callbacks"] = callbacks
         history = self.hypermodel.fit(hp, model, *fit_args, epochs=epochs, **fit_kwargs)
         return model, history
 

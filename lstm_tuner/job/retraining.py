@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -13,6 +14,24 @@ from lstm_tuner.engine.progress import TrainingProgress
 from lstm_tuner.engine.tuner import Tuner
 from lstm_tuner.lstm.model import SeedEnsemble
 from lstm_tuner.timeseries.series import SeriesData
+from lstm_tuner.timeseries.windows import Windows
+
+
+@dataclasses.dataclass(frozen=True)
+class Retrained:
+    """The retraining's result.
+
+    Attributes:
+        model: The retrained model, exported as ``export/final/``.
+        held_out: The same configuration trained on the training split only: the model whose
+            validation residuals calibrate the intervals and whose validation error the verdict
+            quotes. It is :attr:`model` unless ``training.retrain_on`` is ``train_validation``.
+        info: What happened (``evaluation.json``'s ``retraining``).
+    """
+
+    model: keras.Model
+    held_out: keras.Model
+    info: dict[str, Any]
 
 
 def retrain(
@@ -23,21 +42,24 @@ def retrain(
     patience: int,
     verbose: int = 0,
     seeds: int = 1,
-) -> tuple[keras.Model, dict[str, Any]]:
+    on: str = "train",
+) -> Retrained:
     """Retrains the best configuration for up to ``epochs`` epochs, stopping early after
     ``patience`` epochs without a better objective, and saves its weights as
     ``retrained.weights.h5`` (the run exports it to ``export/final/``). With ``seeds`` > 1 it is
     trained that many times from different initializations (the first is the trial's own) and
     the model is their mean (:class:`~lstm_tuner.lstm.model.SeedEnsemble`).
 
-    Returns:
-        The model and what happened: epochs run, the best epoch and its validation loss, the
-        curves (of the first training), and with several seeds each training's figures.
+    With ``on="train_validation"`` (``training.retrain_on``) each training is then repeated from
+    the same initialization on the training and validation windows together, for the number of
+    epochs early stopping kept: the refit of scikit-learn's search and of statsforecast's
+    conformal intervals, which calibrate on held-out fits and serve a model fitted on all the
+    data. The model trained on train alone is kept as :attr:`Retrained.held_out`.
     """
-    members, runs = [], []
+    members, held_out, runs, refits = [], [], [], []
+    both = _train_and_validation(data) if on == "train_validation" else None
     for execution in range(seeds):
         label = "retraining" if seeds == 1 else f"retraining {execution + 1}/{seeds}"
-        shown = [] if verbose or not tuner.progress else [TrainingProgress(label)]
         model, history = tuner.retrain_best(
             data.train,
             validation_data=data.validation,
@@ -46,16 +68,46 @@ def retrain(
             hyperparameters=hp,
             execution=execution,
             verbose=verbose,
-            callbacks=shown,
+            callbacks=_shown(tuner, label, verbose),
         )
-        members.append(model)
+        held_out.append(model)
         runs.append(_run_info(tuner, history))
-    model = members[0] if seeds == 1 else SeedEnsemble(members, name="seed_ensemble")
+        if both is not None:
+            model, history = tuner.retrain_best(
+                both,
+                epochs=runs[-1]["best_epoch"] or epochs,
+                hyperparameters=hp,
+                execution=execution,
+                verbose=verbose,
+                callbacks=_shown(tuner, f"{label} on train + validation", verbose),
+            )
+            refits.append(len(history.history.get("loss", [])))
+        members.append(model)
+    model, kept = _mean(members), _mean(held_out)
     model.save_weights(os.path.join(tuner.project_dir, "retrained.weights.h5"))
-    info = {"retrain_epochs": epochs, "patience": patience, **runs[0]}
+    info = {"retrain_epochs": epochs, "patience": patience, "trained_on": on, **runs[0]}
     if seeds > 1:  # the mean's validation error is the evaluation's (verdict._validation_mse)
         info["seeds"] = {"count": seeds, "runs": runs}
-    return model, info
+    if both is not None:
+        info["refit"] = {"windows": len(both), "epochs": refits}
+    return Retrained(model, kept, info)
+
+
+def _train_and_validation(data: SeriesData) -> Windows:
+    """The training and validation windows as one set, in time order."""
+    train, validation = data.train, data.validation
+    end = validation.end if len(validation) else train.end
+    return Windows(
+        train.series, train.window_size, train.horizon, first_target=train.first_target, end=end
+    )
+
+
+def _shown(tuner: Tuner, label: str, verbose: int) -> list[keras.callbacks.Callback]:
+    return [] if verbose or not tuner.progress else [TrainingProgress(label)]
+
+
+def _mean(members: list[keras.Model]) -> keras.Model:
+    return members[0] if len(members) == 1 else SeedEnsemble(members, name="seed_ensemble")
 
 
 def _run_info(tuner: Tuner, history: keras.callbacks.History) -> dict[str, Any]:

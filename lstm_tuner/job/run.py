@@ -162,9 +162,9 @@ def run(
                 "validation_loss": trial.value,
             }
         }
-        retraining = None
+        retraining, held_out = None, {}
         if config.training.retrain_epochs:
-            models["retrained"], retraining = retrain(
+            retrained = retrain(
                 tuner,
                 data,
                 selection.hyperparameters,
@@ -172,7 +172,11 @@ def run(
                 config.training.early_stopping_patience,
                 options.verbose,
                 seeds=config.training.retrain_seeds,
+                on=config.training.retrain_on,
             )
+            models["retrained"], retraining = retrained.model, retrained.info
+            if retrained.held_out is not retrained.model:  # training.retrain_on: train_validation
+                held_out["retrained"] = retrained.held_out
             exports["retrained"] = {
                 "source": "retrained",
                 "hyperparameters": best_params,
@@ -180,10 +184,11 @@ def run(
                 "epochs_run": retraining["epochs_run"],
                 "validation_loss": retraining["best_validation_loss"],
                 "seeds": config.training.retrain_seeds,
+                "trained_on": config.training.retrain_on,
             }
         # Calibrated on validation: judged on the test split, and exported with the model.
-        intervals = calibrate_intervals(models, data, config)
-        test = evaluate_on_test(models, data, config, intervals)
+        intervals = calibrate_intervals(models, data, config, held_out)
+        test = evaluate_on_test(models, data, config, intervals, held_out)
         evaluation = {
             "verdict": verdict(test),
             "intervals": interval_verdict(test),

@@ -29,7 +29,10 @@ FINAL_MODELS = ("retrained", "best_trial")
 
 
 def calibrate_intervals(
-    models: dict[str, keras.Model], data: SeriesData, config: Config
+    models: dict[str, keras.Model],
+    data: SeriesData,
+    config: Config,
+    held_out: dict[str, keras.Model] | None = None,
 ) -> dict[str, ConformalIntervals]:
     """Each model's prediction intervals, calibrated on its residuals on the validation split
     (original units), at ``evaluation.interval_levels``; none when the list is empty or there is
@@ -37,7 +40,9 @@ def calibrate_intervals(
 
     The validation windows were not used to fit the model, but they chose it (the trial, the
     retraining's best epoch), so its residuals there are a little smaller than on new data;
-    docs/benchmarks.md measures the resulting coverage on the test split.
+    docs/benchmarks.md measures the resulting coverage on the test split. A model that was
+    fitted on validation too (``training.retrain_on: train_validation``) is calibrated on the
+    residuals of its ``held_out`` twin, the same configuration trained on train alone.
     """
     levels = config.evaluation.interval_levels
     if not levels or not len(data.validation):
@@ -46,6 +51,7 @@ def calibrate_intervals(
     actual = data.scaler.inverse_transform_target(y_val)
     out = {}
     for name, model in models.items():
+        model = (held_out or {}).get(name, model)
         predicted = data.scaler.inverse_transform_target(model.predict(x_val, verbose=0))
         intervals = ConformalIntervals.calibrate(
             predicted, actual, levels, config.evaluation.interval_scale
@@ -96,6 +102,7 @@ def evaluate_on_test(
     data: SeriesData,
     config: Config,
     intervals: dict[str, ConformalIntervals] | None = None,
+    held_out: dict[str, keras.Model] | None = None,
 ) -> dict[str, Any]:
     """Every model, baseline and statistical model on the test windows, in original units.
 
@@ -112,6 +119,8 @@ def evaluate_on_test(
         config: The run's configuration.
         intervals: Each model's calibrated intervals (:func:`calibrate_intervals`, which runs
             here when ``None``).
+        held_out: For a model also fitted on validation, its twin trained on train alone,
+            which stands in for it on validation (the intervals, the validation errors).
 
     Returns:
         ``models``, ``baselines`` and ``statistical`` (name -> MSE, MAE, MASE and the per-step
@@ -130,7 +139,7 @@ def evaluate_on_test(
         and the final model's bands in ``test_predictions["intervals"]``.
     """
     if intervals is None:
-        intervals = calibrate_intervals(models, data, config)
+        intervals = calibrate_intervals(models, data, config, held_out)
     x_test, y_test = data.test.arrays()
     actual = data.scaler.inverse_transform_target(y_test)
     horizon = int(actual.shape[1])
@@ -198,12 +207,14 @@ def evaluate_on_test(
         "statistical": {name: others[name] for name in (stats.forecasts if stats else {})},
         "statistical_models": _fitted_models(stats),
         "not_fitted": {} if stats is None else stats.not_fitted,
-        "fit_rule": fit_rule(data, config),
+        "fit_rule": fit_rule(data, config, refit=final in (held_out or {})),
         "best_baseline": best_baseline,
         "best_forecaster": min(everyone, key=lambda name: everyone[name]["mse"]),
         "best_other": best_other,
         "beaten_by": baselines.winners_over(model_errors[final], others, ["mse"]),
-        "validation": _validation_mse(models[final], data, config, horizon),
+        "validation": _validation_mse(
+            (held_out or {}).get(final, models[final]), data, config, horizon
+        ),
         "test_predictions": {
             "actual": actual.tolist(),
             **{name: p.tolist() for name, p in predictions.items()},
@@ -244,14 +255,22 @@ def _fitted_models(stats: statistical.StatisticalForecasts | None) -> dict[str, 
     }
 
 
-def fit_rule(data: SeriesData, config: Config) -> str:
-    """Which data each forecaster was fitted and chosen on, in one sentence."""
+def fit_rule(data: SeriesData, config: Config, refit: bool = False) -> str:
+    """Which data each forecaster was fitted and chosen on, in one sentence; ``refit``: the
+    final model was trained again on train + validation (``training.retrain_on``)."""
     _, validation_end = data.boundaries
     history = config.evaluation.statistical_history
     periods = data.split_periods()
     return (
         f"The LSTM was trained on the training split ({periods['train']}) and chosen on "
-        f"validation ({periods['validation']}); the statistical models were fitted on "
+        f"validation ({periods['validation']})"
+        + (
+            ", then the retrained model was trained again on both, for the epochs early "
+            "stopping kept, with the intervals of its twin trained on train alone"
+            if refit
+            else ""
+        )
+        + "; the statistical models were fitted on "
         f"the last {min(history, validation_end)} points before the test split, with their "
         "parameters then fixed; every forecast uses only the observations up to its origin, the "
         "last one it sees"

@@ -89,6 +89,10 @@ def format_time_axis(info: RunInfo) -> list[str]:
     return lines
 
 
+def _epochs(counts: list[int]) -> str:
+    return f"{counts[0]} epochs" if len(set(counts)) == 1 else f"{counts} epochs"
+
+
 def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list[str]:
     """The models against the free baselines and the statistical models on the test set, as
     markdown lines."""
@@ -113,6 +117,16 @@ def format_evaluation(evaluation: dict[str, Any], epochs_per_trial: int) -> list
             f"The best configuration was retrained for up to {retraining['retrain_epochs']} epochs "
             f"with early stopping (patience {retraining['patience']}): it ran "
             f"{retraining['epochs_run']} epochs, best epoch {retraining['best_epoch']}.",
+            "",
+        ]
+    refit = (retraining or {}).get("refit")
+    if refit:
+        lines += [
+            f"It was then trained again from the same initialization on the {refit['windows']} "
+            f"training and validation windows together, for {_epochs(refit['epochs'])} "
+            "(training.retrain_on: train_validation); that model is the one exported and scored "
+            "below. Its intervals and its validation error are those of the model trained on "
+            "train alone.",
             "",
         ]
     season = test["season_length"]

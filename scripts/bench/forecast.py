@@ -128,18 +128,30 @@ def run_one(
         """The trial retrained and scored; ``model`` is the retrained model."""
         hp = HyperParameters.from_trial(trial)
         begin = time.perf_counter()
-        model, info = retrain(
+        retrained = retrain(
             tuner,
             data,
             hp,
             config.training.retrain_epochs,
             config.training.early_stopping_patience,
             seeds=config.training.retrain_seeds,
+            on=config.training.retrain_on,
+        )
+        held_out = (
+            {} if retrained.held_out is retrained.model else {"retrained": retrained.held_out}
         )
         test = evaluate_on_test(
-            {"best_trial": tuner.load_model(trial), "retrained": model}, data, config
+            {"best_trial": tuner.load_model(trial), "retrained": retrained.model},
+            data,
+            config,
+            held_out=held_out,
         )
-        return {"test": test, "retraining": info, "model": model}, time.perf_counter() - begin
+        return {
+            "test": test,
+            "retraining": retrained.info,
+            "model": retrained.model,
+            "held_out": retrained.held_out,
+        }, time.perf_counter() - begin
 
     single, retrain_s = scored(best)
     begin = time.perf_counter()
@@ -149,7 +161,19 @@ def run_one(
     reevaluate_s = time.perf_counter() - begin
     reevaluated = single if chosen.trial.number == best.number else scored(chosen.trial)[0]
     test = single["test"]
-    intervals = interval_runs(single["model"], data, config.evaluation.interval_levels)
+    levels = config.evaluation.interval_levels
+    intervals = interval_runs(single["model"], data, levels, single["held_out"])
+    # training.retrain_on: train_validation: the model trained on train alone, side by side
+    refit = single["held_out"] is not single["model"]
+    held_out = (
+        {
+            "held_out_test_mse": _test_mse(single["held_out"], data),
+            "held_out_intervals": interval_runs(single["held_out"], data, levels),
+            "refit_epochs": single["retraining"]["refit"]["epochs"],
+        }
+        if refit
+        else {}
+    )
     return {
         "transform": transform,
         "seed": seed,
@@ -173,6 +197,8 @@ def run_one(
         "intervals": intervals,
         "best_trial_intervals": _levels(test["intervals"].get("best_trial")),
         "statistical_intervals": test["statistical_intervals"],
+        "trained_on": config.training.retrain_on,
+        **held_out,
         "reevaluated_trial": chosen.trial.number,
         "reevaluated_test_mse": reevaluated["test"]["models"]["retrained"]["mse"],
         "search_s": search_s,
@@ -185,16 +211,29 @@ def _levels(report: dict[str, Any] | None) -> dict[str, Any]:
     return {} if report is None else report["levels"]
 
 
-def interval_runs(model: Any, data: Any, levels: Sequence[float]) -> dict[str, Any]:
+def _test_mse(model: Any, data: Any) -> float:
+    """``model``'s test MSE in original units."""
+    import numpy as np
+
+    x_test, y_test = data.test.arrays()
+    unscale = data.scaler.inverse_transform_target
+    return float(np.mean((unscale(model.predict(x_test, verbose=0)) - unscale(y_test)) ** 2))
+
+
+def interval_runs(
+    model: Any, data: Any, levels: Sequence[float], calibrated_by: Any = None
+) -> dict[str, Any]:
     """The retrained model's split conformal intervals on the test split, calibrated on the
-    validation split, with each scale (additive and relative) from the same predictions."""
+    validation split (on ``calibrated_by``'s residuals there, when given: the model trained on
+    train alone for one refitted on train + validation), with each scale (additive and relative)
+    from the same predictions."""
     from lstm_tuner.job.verdict import interval_report
     from lstm_tuner.timeseries.intervals import SCALES, ConformalIntervals, band_names
 
     unscale = data.scaler.inverse_transform_target
     x_val, y_val = data.validation.arrays()
     x_test, y_test = data.test.arrays()
-    val_predicted = unscale(model.predict(x_val, verbose=0))
+    val_predicted = unscale((calibrated_by or model).predict(x_val, verbose=0))
     test_predicted, actual = unscale(model.predict(x_test, verbose=0)), unscale(y_test)
     out: dict[str, Any] = {"calibration_windows": len(y_val)}
     for scale in SCALES:

@@ -1,0 +1,112 @@
+"""``training.retrain_on``: the retrained model refitted on train + validation, its intervals and
+its validation error taken from its twin trained on train alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lstm_tuner.config import config_from_dict
+from lstm_tuner.engine.hyperparameters import HyperParameters
+from lstm_tuner.errors import ConfigError
+from lstm_tuner.job.options import RunOptions, open_backends
+from lstm_tuner.job.retraining import retrain
+from lstm_tuner.job.search import make_tuner
+from lstm_tuner.job.verdict import calibrate_intervals, evaluate_on_test
+from lstm_tuner.lstm.model import DeltaToLevel, ridge_anchor
+from lstm_tuner.timeseries.intervals import ConformalIntervals
+from lstm_tuner.timeseries.series import load_data
+
+HP = {"hidden_size": 8, "num_layers": 1, "dropout": 0.0, "lr": 1e-2, "batch_size": 16}
+
+
+def _setup(tmp_path, retrain_on: str):
+    rng = np.random.default_rng(3)
+    t = np.arange(260)
+    y = 50 + 0.05 * t + 5 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, len(t))
+    (tmp_path / "s.csv").write_text("y\n" + "\n".join(f"{v:.5f}" for v in y) + "\n")
+    config = config_from_dict(
+        {
+            "data": {
+                "csv": str(tmp_path / "s.csv"),
+                "target": "y",
+                "window_size": 12,
+                "target_transform": "linear_ar",
+                "split": {"train": 0.6, "validation": 0.2, "test": 0.2},
+            },
+            "search_space": HP,
+            "training": {"epochs": 1, "retrain_epochs": 4, "retrain_on": retrain_on},
+            "study": {"n_trials": 1, "seed": 0},
+            "evaluation": {"statistical_models": []},
+            "export": {"enabled": False},
+        }
+    )
+    data = load_data(config.data)
+    options = RunOptions(study_name="r", output_dir=str(tmp_path / "run"), plots=False)
+    tuner = make_tuner(config, options, data, *open_backends(config.study, options))
+    return config, data, tuner
+
+
+def _anchor(model) -> np.ndarray:
+    (layer,) = [layer for layer in model.layers if isinstance(layer, DeltaToLevel)]
+    return layer.anchor.numpy()
+
+
+def test_the_refit_trains_on_train_and_validation_for_the_epochs_early_stopping_kept(tmp_path):
+    config, data, tuner = _setup(tmp_path, "train_validation")
+    hp = HyperParameters.from_values(HP)
+    retrained = retrain(tuner, data, hp, epochs=4, patience=1, on="train_validation")
+    info = retrained.info
+    assert retrained.model is not retrained.held_out
+    assert info["trained_on"] == "train_validation"
+    assert info["refit"] == {
+        "windows": len(data.train) + len(data.validation),
+        "epochs": [info["best_epoch"]],
+    }
+    # The refit's ridge anchor is the ridge of every training and validation window, in time
+    # order, computed here from the arrays; its twin's is that of the training windows alone.
+    x_train, y_train = data.train.arrays()
+    x_val, y_val = data.validation.arrays()
+    both = ridge_anchor(np.concatenate([x_train, x_val]), np.concatenate([y_train, y_val]))[0]
+    np.testing.assert_allclose(_anchor(retrained.model), both, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        _anchor(retrained.held_out), ridge_anchor(x_train, y_train)[0], rtol=1e-5, atol=1e-6
+    )
+    # The twin is what `retrain_on: train` gives: the same initialization, the same training.
+    alone = retrain(tuner, data, hp, epochs=4, patience=1, on="train")
+    assert alone.model is alone.held_out and "refit" not in alone.info
+    np.testing.assert_allclose(
+        alone.model.predict(x_val, verbose=0), retrained.held_out.predict(x_val, verbose=0)
+    )
+
+    # The intervals come from the twin's validation residuals, as does the verdict's
+    # validation error; the test error is the refit's own.
+    models = {"retrained": retrained.model}
+    held_out = {"retrained": retrained.held_out}
+    (intervals,) = calibrate_intervals(models, data, config, held_out).values()
+    unscale = data.scaler.inverse_transform_target
+    twin = ConformalIntervals.calibrate(
+        unscale(retrained.held_out.predict(x_val, verbose=0)),
+        unscale(y_val),
+        config.evaluation.interval_levels,
+        config.evaluation.interval_scale,
+    )
+    assert intervals.levels == twin.levels == (80, 95)
+    for level in twin.levels:
+        np.testing.assert_allclose(intervals.offsets[level], twin.offsets[level])
+    test = evaluate_on_test(models, data, config, None, held_out)
+    twin_validation = np.mean(
+        (unscale(retrained.held_out.predict(x_val, verbose=0)) - unscale(y_val)) ** 2
+    )
+    assert test["validation"]["model"] == pytest.approx(twin_validation, rel=1e-6)
+    x_test, y_test = data.test.arrays()
+    refit_test = np.mean(
+        (unscale(retrained.model.predict(x_test, verbose=0)) - unscale(y_test)) ** 2
+    )
+    assert test["models"]["retrained"]["mse"] == pytest.approx(refit_test, rel=1e-6)
+    assert "trained again on both" in test["fit_rule"]
+
+
+def test_retrain_on_names_its_choices():
+    with pytest.raises(ConfigError, match=r"training.retrain_on.*'train', 'train_validation'"):
+        config_from_dict({"training": {"retrain_on": "all"}})
