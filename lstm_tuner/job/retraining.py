@@ -14,7 +14,6 @@ from lstm_tuner.engine.progress import TrainingProgress
 from lstm_tuner.engine.tuner import Tuner
 from lstm_tuner.lstm.model import SeedEnsemble
 from lstm_tuner.timeseries.series import SeriesData
-from lstm_tuner.timeseries.windows import Windows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +56,7 @@ def retrain(
     data. The model trained on train alone is kept as :attr:`Retrained.held_out`.
     """
     members, held_out, runs, refits = [], [], [], []
-    both = _train_and_validation(data) if on == "train_validation" else None
+    both = data.train_and_validation if on == "train_validation" else None
     for execution in range(seeds):
         label = "retraining" if seeds == 1 else f"retraining {execution + 1}/{seeds}"
         model, history = tuner.retrain_best(
@@ -91,15 +90,6 @@ def retrain(
     if both is not None:
         info["refit"] = {"windows": len(both), "epochs": refits}
     return Retrained(model, kept, info)
-
-
-def _train_and_validation(data: SeriesData) -> Windows:
-    """The training and validation windows as one set, in time order."""
-    train, validation = data.train, data.validation
-    end = validation.end if len(validation) else train.end
-    return Windows(
-        train.series, train.window_size, train.horizon, first_target=train.first_target, end=end
-    )
 
 
 def _shown(tuner: Tuner, label: str, verbose: int) -> list[keras.callbacks.Callback]:

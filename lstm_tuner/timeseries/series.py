@@ -279,6 +279,18 @@ class SeriesData:
         return self.windows.test
 
     @property
+    def train_and_validation(self) -> Windows:
+        """The training and validation windows as one set, in time order (a refit on both)."""
+        train, validation = self.train, self.validation
+        return Windows(
+            train.series,
+            train.window_size,
+            train.horizon,
+            first_target=train.first_target,
+            end=validation.end if len(validation) else train.end,
+        )
+
+    @property
     def num_features(self) -> int:
         return len(self.column_names)
 
