@@ -72,6 +72,11 @@ def test_the_refit_trains_on_train_and_validation_for_the_epochs_early_stopping_
     np.testing.assert_allclose(
         _anchor(retrained.held_out), ridge_anchor(x_train, y_train)[0], rtol=1e-5, atol=1e-6
     )
+    # Early stopping kept an earlier epoch than the last, and restored its weights in the twin.
+    curve = info["history"]["val_loss"]
+    assert info["best_epoch"] == int(np.argmin(curve)) + 1 < len(curve)
+    twin_loss = np.mean((retrained.held_out.predict(x_val, verbose=0) - y_val) ** 2)
+    assert twin_loss == pytest.approx(min(curve), rel=1e-4)
     # The twin is what `retrain_on: train` gives: the same initialization, the same training.
     alone = retrain(tuner, data, hp, epochs=4, patience=1, on="train")
     assert alone.model is alone.held_out and "refit" not in alone.info
@@ -105,6 +110,9 @@ def test_the_refit_trains_on_train_and_validation_for_the_epochs_early_stopping_
     )
     assert test["models"]["retrained"]["mse"] == pytest.approx(refit_test, rel=1e-6)
     assert "trained again on both" in test["fit_rule"]
+    assert test["intervals"]["retrained"]["residuals_of"] == (
+        "the same configuration trained on the training split alone"
+    )
 
 
 def test_retrain_on_names_its_choices():

@@ -231,11 +231,12 @@ class TrainingConfig:
             as one SavedModel; 1: a single model.
         min_steps_per_epoch: At least this many optimizer steps per epoch: on a short series the
             training windows are visited several times per epoch (0: once per epoch).
-        retrain_on: ``"train"``: the retrained model is trained on the training split, with
-            early stopping on validation. ``"train_validation"``: that model then gives its best
+        retrain_on: ``"train_validation"`` (the default): the retrained model is first trained
+            on the training split with early stopping on validation; that model gives its best
             epoch count and its validation residuals (the prediction intervals), and a model of
             the same initialization is trained on train + validation for as many epochs: the
             exported one, fitted on the same points as the statistical models' test fit.
+            ``"train"``: the model trained on the training split is the one exported.
     """
 
     optimizer: str = rule_field("adam", one_of_rule(OPTIMIZERS))
@@ -246,7 +247,7 @@ class TrainingConfig:
     early_stopping_patience: int = rule_field(10, integer_rule(1, "must be an integer >= 1"))
     retrain_seeds: int = rule_field(1, integer_rule(1, "must be an integer >= 1"))
     min_steps_per_epoch: int = rule_field(0, integer_rule(0, "must be an integer >= 0"))
-    retrain_on: str = rule_field("train", one_of_rule(RETRAIN_DATA))
+    retrain_on: str = rule_field("train_validation", one_of_rule(RETRAIN_DATA))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,6 +24,8 @@ from lstm_tuner.timeseries.intervals import ConformalIntervals, interval_report,
 from lstm_tuner.timeseries.series import SeriesData
 from lstm_tuner.timeseries.statistical import LABELS
 
+#: Whose validation residuals calibrate a model refitted on train + validation.
+TWIN = "the same configuration trained on the training split alone"
 #: The model the verdict is about: the retrained one when there is one.
 FINAL_MODELS = ("retrained", "best_trial")
 
@@ -188,6 +190,7 @@ def evaluate_on_test(
                 actual,
                 ci.calibration_windows,
             ),
+            **({"residuals_of": TWIN} if name in (held_out or {}) else {}),
         }
         for name, ci in intervals.items()
     }
@@ -400,7 +403,9 @@ def interval_verdict(test: dict[str, Any]) -> str:
                 f"shows with these window counts: its bands are {side} for the test period."
             )
     how = (
-        f"split conformal on {report['calibration_windows']} validation windows, {report['scale']}"
+        f"split conformal on {report['calibration_windows']} validation windows"
+        + (f" (residuals of {report['residuals_of']})" if "residuals_of" in report else "")
+        + f", {report['scale']}"
     )
     return " ".join(
         [f"Prediction intervals of the {LABELS[final]} ({how}): " + "; ".join(parts) + "."]
