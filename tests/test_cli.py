@@ -326,8 +326,8 @@ def test_end_to_end_retrain_evaluate_and_export_final(workdir: Path):
     assert intervals["levels"]["95"]["coverage"] == pytest.approx(float(np.mean(inside)))
     assert evaluation["intervals"].startswith(
         "Prediction intervals of the retrained best configuration (split conformal on 60 "
-        "validation windows (residuals of the same configuration trained on the training split "
-        "alone), additive):"
+        "validation windows of the same configuration trained on the training split alone, "
+        "additive):"
     )
     assert evaluation["intervals"] in proc.stdout
     everyone = {**test["baselines"], **test["statistical"], **test["models"]}
@@ -416,6 +416,10 @@ def test_log_scale_seed_ensemble_run_serves_original_units(workdir: Path):
     refit = evaluation["retraining"]["refit"]
     assert refit["epochs"] == [run["best_epoch"] for run in seeds["runs"]]
     assert meta["trained_on"] == "train_validation"
+    assert meta["refit_epochs"] == refit["epochs"]
+    # the intervals are those of the members trained on train alone (test_retraining)
+    assert test["intervals"]["retrained"]["residuals_of"].startswith("the same configuration")
+    assert (run_dir / "retrained_train_only.weights.h5").exists()
     assert f"on the {refit['windows']} training and validation windows together" in summary
     # the test windows' forecasts in evaluation.json are the export's, in original units
     import tensorflow as tf

@@ -115,6 +115,51 @@ def test_the_refit_trains_on_train_and_validation_for_the_epochs_early_stopping_
     )
 
 
+def test_with_several_seeds_the_twin_is_the_mean_of_the_members_trained_on_train(tmp_path):
+    config, data, tuner = _setup(tmp_path, "train_validation")
+    hp = HyperParameters.from_values(HP)
+    retrained = retrain(tuner, data, hp, epochs=2, patience=1, seeds=2, on="train_validation")
+    alone = retrain(tuner, data, hp, epochs=2, patience=1, seeds=2, on="train")
+    x_val, _ = data.validation.arrays()
+    np.testing.assert_allclose(
+        retrained.held_out.predict(x_val, verbose=0), alone.model.predict(x_val, verbose=0)
+    )
+    assert len(retrained.info["refit"]["epochs"]) == 2
+    assert not np.allclose(
+        retrained.model.predict(x_val, verbose=0), alone.model.predict(x_val, verbose=0)
+    )
+    # both are on disk: the refit (exported) and its twin (whose residuals calibrate)
+    assert (tmp_path / "run" / "retrained_train_only.weights.h5").exists()
+
+
+def test_retrain_best_stops_early_with_validation_given_by_position(tmp_path):
+    config, data, tuner = _setup(tmp_path, "train_validation")
+    hp = HyperParameters.from_values(HP)
+    # hypermodel.fit(hp, model, x, y, validation_data): the third argument is the validation
+    _, history = tuner.retrain_best(
+        data.train, None, data.validation, epochs=4, patience=1, hyperparameters=hp
+    )
+    curve = history.history["val_loss"]
+    assert len(curve) == int(np.argmin(curve)) + 2 < 4  # stopped one epoch after the best
+    # without validation, exactly the epochs asked for
+    _, history = tuner.retrain_best(data.train, epochs=3, hyperparameters=hp)
+    assert len(history.history["loss"]) == 3 and "val_loss" not in history.history
+
+
+def test_a_nan_epoch_is_never_the_best():
+    from lstm_tuner.job.retraining import _run_info
+
+    class _History:
+        history = {"val_loss": [0.5, float("nan"), 0.4, 0.45]}
+
+    class _Tuner:
+        class objective:
+            name, direction = "val_loss", "min"
+
+    info = _run_info(_Tuner, _History)
+    assert (info["best_epoch"], info["best_validation_loss"]) == (3, 0.4)
+
+
 def test_retrain_on_names_its_choices():
     with pytest.raises(ConfigError, match=r"training.retrain_on.*'train', 'train_validation'"):
         config_from_dict({"training": {"retrain_on": "all"}})

@@ -352,8 +352,8 @@ class Tuner(BaseTuner):
         """The spec's next step: retrains the best configuration from scratch for longer.
 
         Early stopping watches the objective with ``patience`` epochs and restores the best epoch's
-        weights. Without ``validation_data`` or ``validation_split`` (a refit on all the data, for an epoch count found
-        with it) the model trains exactly ``epochs`` epochs. Arguments are passed to
+        weights. With an objective on validation (``val_*``) but no validation data (a refit on all
+        the data, for an epoch count found with it) the model trains exactly ``epochs`` epochs. Arguments are passed to
         ``hypermodel.fit`` as in :meth:`search`.
 
         Args:
@@ -375,7 +375,12 @@ class Tuner(BaseTuner):
         # The best trial's own initialization (its first execution), now trained for longer.
         model = self._seeded_build(hp, execution)
         callbacks = list(fit_kwargs.get("callbacks") or [])
-        if fit_kwargs.get("validation_data") is not None or fit_kwargs.get("validation_split"):
+        validated = (
+            fit_kwargs.get("validation_data") is not None
+            or bool(fit_kwargs.get("validation_split"))
+            or (len(fit_args) > 2 and fit_args[2] is not None)  # fit(x, y, validation_data)
+        )
+        if validated or not self.objective.name.startswith("val_"):
             stopper = keras.callbacks.EarlyStopping(
                 monitor=self.objective.name,
                 mode=self.objective.direction,

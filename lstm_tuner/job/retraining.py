@@ -50,8 +50,9 @@ def retrain(
     the model is their mean (:class:`~lstm_tuner.lstm.model.SeedEnsemble`).
 
     With ``on="train_validation"`` (``training.retrain_on``) each training is then repeated from
-    the same initialization on the training and validation windows together, for the number of
-    epochs early stopping kept: the refit of scikit-learn's search and of statsforecast's
+    the same initialization (with a study seed) on the training and validation windows together,
+    for the number of epochs early stopping kept (saved as ``retrained.weights.h5``; the model
+    trained on train alone as ``retrained_train_only.weights.h5``): the refit of scikit-learn's search and of statsforecast's
     conformal intervals, which calibrate on held-out fits and serve a model fitted on all the
     data. The model trained on train alone is kept as :attr:`Retrained.held_out`.
     """
@@ -84,6 +85,8 @@ def retrain(
         members.append(model)
     model, kept = _mean(members), _mean(held_out)
     model.save_weights(os.path.join(tuner.project_dir, "retrained.weights.h5"))
+    if both is not None:  # the twin whose validation residuals calibrate the intervals
+        kept.save_weights(os.path.join(tuner.project_dir, "retrained_train_only.weights.h5"))
     info = {"retrain_epochs": epochs, "patience": patience, "trained_on": on, **runs[0]}
     if seeds > 1:  # the mean's validation error is the evaluation's (verdict._validation_mse)
         info["seeds"] = {"count": seeds, "runs": runs}
@@ -102,8 +105,11 @@ def _mean(members: list[keras.Model]) -> keras.Model:
 
 def _run_info(tuner: Tuner, history: keras.callbacks.History) -> dict[str, Any]:
     curve = [float(v) for v in history.history.get(tuner.objective.name, [])]
+    # A NaN epoch is never the best (early stopping did not keep it either).
+    worst = np.inf if tuner.objective.direction == "min" else -np.inf
+    scores = np.nan_to_num(np.asarray(curve), nan=worst)
     pick = np.argmin if tuner.objective.direction == "min" else np.argmax
-    best_epoch = int(pick(curve)) + 1 if curve else None
+    best_epoch = int(pick(scores)) + 1 if curve else None
     return {
         "epochs_run": len(curve),
         "best_epoch": best_epoch,

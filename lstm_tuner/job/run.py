@@ -185,6 +185,10 @@ def run(
                 "validation_loss": retraining["best_validation_loss"],
                 "seeds": config.training.retrain_seeds,
                 "trained_on": config.training.retrain_on,
+                # with a refit: its epochs; epochs_run and validation_loss are then its twin's
+                **(
+                    {"refit_epochs": retraining["refit"]["epochs"]} if "refit" in retraining else {}
+                ),
             }
         # Calibrated on validation: judged on the test split, and exported with the model.
         intervals = calibrate_intervals(models, data, config, held_out)

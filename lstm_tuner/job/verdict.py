@@ -404,7 +404,7 @@ def interval_verdict(test: dict[str, Any]) -> str:
             )
     how = (
         f"split conformal on {report['calibration_windows']} validation windows"
-        + (f" (residuals of {report['residuals_of']})" if "residuals_of" in report else "")
+        + (f" of {report['residuals_of']}" if "residuals_of" in report else "")
         + f", {report['scale']}"
     )
     return " ".join(
