@@ -223,7 +223,12 @@ def write_forecast_plots(
                 retraining["history"],
                 os.path.join(plots_dir, RETRAINED_LOSS),
                 title=f"Retrained best configuration: loss per epoch "
-                f"({retraining.get('epochs_run', '?')} epochs)",
+                f"({retraining.get('epochs_run', '?')} epochs"
+                + (
+                    f" on train; then {retraining['refit']['epochs'][0]} on train + validation)"
+                    if retraining.get("refit")
+                    else ")"
+                ),
                 objective_name=objective_name,
                 minimize=minimize,
             ),
