@@ -118,8 +118,8 @@ def test_the_refit_trains_on_train_and_validation_for_the_epochs_early_stopping_
 def test_with_several_seeds_the_twin_is_the_mean_of_the_members_trained_on_train(tmp_path):
     config, data, tuner = _setup(tmp_path, "train_validation")
     hp = HyperParameters.from_values(HP)
-    retrained = retrain(tuner, data, hp, epochs=2, patience=1, seeds=2, on="train_validation")
-    alone = retrain(tuner, data, hp, epochs=2, patience=1, seeds=2, on="train")
+    retrained = retrain(tuner, data, hp, epochs=1, patience=1, seeds=2, on="train_validation")
+    alone = retrain(tuner, data, hp, epochs=1, patience=1, seeds=2, on="train")
     x_val, _ = data.validation.arrays()
     np.testing.assert_allclose(
         retrained.held_out.predict(x_val, verbose=0), alone.model.predict(x_val, verbose=0)
