@@ -235,7 +235,8 @@ class TrainingConfig:
             on the training split with early stopping on validation; that model gives its best
             epoch count and its validation residuals (the prediction intervals), and a model of
             the same initialization is trained on train + validation for as many epochs: the
-            exported one, fitted on the same points as the statistical models' test fit.
+            exported one, fitted on every point before the test split, as the statistical
+            models' test fit is (they keep the last ``evaluation.statistical_history``).
             ``"train"``: the model trained on the training split is the one exported.
     """
 

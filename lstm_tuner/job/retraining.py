@@ -41,7 +41,7 @@ def retrain(
     patience: int,
     verbose: int = 0,
     seeds: int = 1,
-    on: str = "train",
+    on: str = "train_validation",
 ) -> Retrained:
     """Retrains the best configuration for up to ``epochs`` epochs, stopping early after
     ``patience`` epochs without a better objective, and saves its weights as
