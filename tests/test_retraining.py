@@ -3,6 +3,8 @@ its validation error taken from its twin trained on train alone."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -55,18 +57,35 @@ def _anchor(model) -> np.ndarray:
 def test_the_refit_trains_on_train_and_validation_for_the_epochs_early_stopping_kept(tmp_path):
     config, data, tuner = _setup(tmp_path, "train_validation")
     hp = HyperParameters.from_values(HP)
-    retrained = retrain(tuner, data, hp, epochs=4, patience=1, on="train_validation")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        retrained = retrain(tuner, data, hp, epochs=4, patience=1, on="train_validation")
+    # the refit has no validation to stop on, and no early stopping that would warn of it
+    assert not [w for w in caught if "Early stopping conditioned" in str(w.message)]
     info = retrained.info
-    assert retrained.model is not retrained.held_out
+    assert retrained.held_out is not None and retrained.on_validation is retrained.held_out
     assert info["trained_on"] == "train_validation"
     assert info["refit"] == {
         "windows": len(data.train) + len(data.validation),
         "epochs": [info["best_epoch"]],
     }
+    x_val, y_val = data.validation.arrays()
+    # On disk (before another retraining overwrites them): the refit as retrained.weights.h5
+    # (exported), its twin beside it, each loading into a model built from the configuration
+    # to the same forecasts.
+    for filename, model in (
+        ("retrained.weights.h5", retrained.model),
+        ("retrained_train_only.weights.h5", retrained.held_out),
+    ):
+        rebuilt = tuner.hypermodel.build(hp)
+        rebuilt.optimizer.build(rebuilt.trainable_variables)  # the file holds its state too
+        rebuilt.load_weights(tmp_path / "run" / filename)
+        np.testing.assert_allclose(
+            rebuilt.predict(x_val, verbose=0), model.predict(x_val, verbose=0), rtol=1e-6
+        )
     # The refit's ridge anchor is the ridge of every training and validation window, in time
     # order, computed here from the arrays; its twin's is that of the training windows alone.
     x_train, y_train = data.train.arrays()
-    x_val, y_val = data.validation.arrays()
     both = ridge_anchor(np.concatenate([x_train, x_val]), np.concatenate([y_train, y_val]))[0]
     np.testing.assert_allclose(_anchor(retrained.model), both, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(
@@ -79,7 +98,7 @@ def test_the_refit_trains_on_train_and_validation_for_the_epochs_early_stopping_
     assert twin_loss == pytest.approx(min(curve), rel=1e-4)
     # The twin is what `retrain_on: train` gives: the same initialization, the same training.
     alone = retrain(tuner, data, hp, epochs=4, patience=1, on="train")
-    assert alone.model is alone.held_out and "refit" not in alone.info
+    assert alone.held_out is None and alone.stand_ins() == {} and "refit" not in alone.info
     np.testing.assert_allclose(
         alone.model.predict(x_val, verbose=0), retrained.held_out.predict(x_val, verbose=0)
     )
@@ -87,7 +106,8 @@ def test_the_refit_trains_on_train_and_validation_for_the_epochs_early_stopping_
     # The intervals come from the twin's validation residuals, as does the verdict's
     # validation error; the test error is the refit's own.
     models = {"retrained": retrained.model}
-    held_out = {"retrained": retrained.held_out}
+    held_out = retrained.stand_ins()
+    assert held_out == {"retrained": retrained.held_out}
     (intervals,) = calibrate_intervals(models, data, config, held_out).values()
     unscale = data.scaler.inverse_transform_target
     twin = ConformalIntervals.calibrate(
@@ -128,35 +148,35 @@ def test_with_several_seeds_the_twin_is_the_mean_of_the_members_trained_on_train
     assert not np.allclose(
         retrained.model.predict(x_val, verbose=0), alone.model.predict(x_val, verbose=0)
     )
-    # both are on disk: the refit (exported) and its twin (whose residuals calibrate)
-    assert (tmp_path / "run" / "retrained_train_only.weights.h5").exists()
 
 
-def test_retrain_best_stops_early_with_validation_given_by_position(tmp_path):
+def test_retrain_best_stops_early_unless_patience_is_none(tmp_path):
     config, data, tuner = _setup(tmp_path, "train_validation")
     hp = HyperParameters.from_values(HP)
-    # hypermodel.fit(hp, model, x, y, validation_data): the third argument is the validation
+    # hypermodel.fit(hp, model, x, y, validation_data): validation given by position
     _, history = tuner.retrain_best(
         data.train, None, data.validation, epochs=4, patience=1, hyperparameters=hp
     )
     curve = history.history["val_loss"]
     assert len(curve) == int(np.argmin(curve)) + 2 < 4  # stopped one epoch after the best
-    # without validation, exactly the epochs asked for
-    _, history = tuner.retrain_best(data.train, epochs=3, hyperparameters=hp)
-    assert len(history.history["loss"]) == 3 and "val_loss" not in history.history
+    # patience=None: exactly the epochs asked for, though validation would have stopped it
+    _, history = tuner.retrain_best(
+        data.train, None, data.validation, epochs=4, patience=None, hyperparameters=hp
+    )
+    assert len(history.history["val_loss"]) == 4
 
 
 def test_a_nan_epoch_is_never_the_best():
+    import types
+
+    import keras
+
+    from lstm_tuner.engine.objective import Objective
     from lstm_tuner.job.retraining import _run_info
 
-    class _History:
-        history = {"val_loss": [0.5, float("nan"), 0.4, 0.45]}
-
-    class _Tuner:
-        class objective:
-            name, direction = "val_loss", "min"
-
-    info = _run_info(_Tuner, _History)
+    history = keras.callbacks.History()
+    history.history = {"val_loss": [0.5, float("nan"), 0.4, 0.45]}
+    info = _run_info(types.SimpleNamespace(objective=Objective("val_loss", "min")), history)
     assert (info["best_epoch"], info["best_validation_loss"]) == (3, 0.4)
 
 

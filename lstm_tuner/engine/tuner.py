@@ -344,7 +344,7 @@ class Tuner(BaseTuner):
         self,
         *fit_args: Any,
         epochs: int,
-        patience: int = 10,
+        patience: int | None = 10,
         hyperparameters: HyperParameters | None = None,
         execution: int = 0,
         **fit_kwargs: Any,
@@ -352,9 +352,8 @@ class Tuner(BaseTuner):
         """The spec's next step: retrains the best configuration from scratch for longer.
 
         Early stopping watches the objective with ``patience`` epochs and restores the best epoch's
-        weights. With an objective on validation (``val_*``) but no validation data (a refit on all
-        the data, for an epoch count found with it) the model trains exactly ``epochs`` epochs. Arguments are passed to
-        ``hypermodel.fit`` as in :meth:`search`.
+        weights; ``patience=None`` trains exactly ``epochs`` epochs (a refit on all the data, for an
+        epoch count found before). Arguments are passed to ``hypermodel.fit`` as in :meth:`search`.
 
         Args:
             hyperparameters: The configuration to retrain (default: the best trial's).
@@ -375,12 +374,7 @@ class Tuner(BaseTuner):
         # The best trial's own initialization (its first execution), now trained for longer.
         model = self._seeded_build(hp, execution)
         callbacks = list(fit_kwargs.get("callbacks") or [])
-        validated = (
-            fit_kwargs.get("validation_data") is not None
-            or bool(fit_kwargs.get("validation_split"))
-            or (len(fit_args) > 2 and fit_args[2] is not None)  # fit(x, y, validation_data)
-        )
-        if validated or not self.objective.name.startswith("val_"):
+        if patience is not None:
             stopper = keras.callbacks.EarlyStopping(
                 monitor=self.objective.name,
                 mode=self.objective.direction,

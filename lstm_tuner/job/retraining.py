@@ -22,15 +22,26 @@ class Retrained:
 
     Attributes:
         model: The retrained model, exported as ``export/final/``.
-        held_out: The same configuration trained on the training split only: the model whose
-            validation residuals calibrate the intervals and whose validation error the verdict
-            quotes. It is :attr:`model` unless ``training.retrain_on`` is ``train_validation``.
         info: What happened (``evaluation.json``'s ``retraining``).
+        held_out: With a refit on train + validation (``training.retrain_on``), the same
+            configuration trained on the training split alone: the model whose validation
+            residuals calibrate the intervals and whose validation error the verdict quotes.
+            ``None`` when :attr:`model` itself was trained on train alone.
     """
 
     model: keras.Model
-    held_out: keras.Model
     info: dict[str, Any]
+    held_out: keras.Model | None = None
+
+    @property
+    def on_validation(self) -> keras.Model:
+        """The model that answers for :attr:`model` on the validation windows."""
+        return self.model if self.held_out is None else self.held_out
+
+    def stand_ins(self, name: str = "retrained") -> dict[str, keras.Model]:
+        """``{name: held_out}`` with a refit, else ``{}``: the ``held_out`` argument of
+        :func:`~lstm_tuner.job.verdict.calibrate_intervals` and ``evaluate_on_test``."""
+        return {} if self.held_out is None else {name: self.held_out}
 
 
 def retrain(
@@ -54,7 +65,7 @@ def retrain(
     for the number of epochs early stopping kept (saved as ``retrained.weights.h5``; the model
     trained on train alone as ``retrained_train_only.weights.h5``): the refit of scikit-learn's search and of statsforecast's
     conformal intervals, which calibrate on held-out fits and serve a model fitted on all the
-    data. The model trained on train alone is kept as :attr:`Retrained.held_out`.
+    data. The model trained on train alone is then :attr:`Retrained.held_out`.
     """
     members, held_out, runs, refits = [], [], [], []
     both = data.train_and_validation if on == "train_validation" else None
@@ -76,6 +87,7 @@ def retrain(
             model, history = tuner.retrain_best(
                 both,
                 epochs=runs[-1]["best_epoch"] or epochs,
+                patience=None,
                 hyperparameters=hp,
                 execution=execution,
                 verbose=verbose,
@@ -83,16 +95,17 @@ def retrain(
             )
             refits.append(len(history.history.get("loss", [])))
         members.append(model)
-    model, kept = _mean(members), _mean(held_out)
+    model = _mean(members)
     model.save_weights(os.path.join(tuner.project_dir, "retrained.weights.h5"))
-    if both is not None:  # the twin whose validation residuals calibrate the intervals
-        kept.save_weights(os.path.join(tuner.project_dir, "retrained_train_only.weights.h5"))
     info = {"retrain_epochs": epochs, "patience": patience, "trained_on": on, **runs[0]}
     if seeds > 1:  # the mean's validation error is the evaluation's (verdict._validation_mse)
         info["seeds"] = {"count": seeds, "runs": runs}
-    if both is not None:
-        info["refit"] = {"windows": len(both), "epochs": refits}
-    return Retrained(model, kept, info)
+    if both is None:
+        return Retrained(model, info)
+    info["refit"] = {"windows": len(both), "epochs": refits}
+    twin = _mean(held_out)  # whose validation residuals calibrate the intervals
+    twin.save_weights(os.path.join(tuner.project_dir, "retrained_train_only.weights.h5"))
+    return Retrained(model, info, twin)
 
 
 def _shown(tuner: Tuner, label: str, verbose: int) -> list[keras.callbacks.Callback]:

@@ -175,8 +175,7 @@ def run(
                 on=config.training.retrain_on,
             )
             models["retrained"], retraining = retrained.model, retrained.info
-            if retrained.held_out is not retrained.model:  # training.retrain_on: train_validation
-                held_out["retrained"] = retrained.held_out
+            held_out = retrained.stand_ins()
             exports["retrained"] = {
                 "source": "retrained",
                 "hyperparameters": best_params,

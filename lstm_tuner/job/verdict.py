@@ -51,9 +51,9 @@ def calibrate_intervals(
         return {}
     x_val, y_val = data.validation.arrays()
     actual = data.scaler.inverse_transform_target(y_val)
-    out = {}
+    held_out, out = held_out or {}, {}
     for name, model in models.items():
-        model = (held_out or {}).get(name, model)
+        model = held_out.get(name, model)
         predicted = data.scaler.inverse_transform_target(model.predict(x_val, verbose=0))
         intervals = ConformalIntervals.calibrate(
             predicted, actual, levels, config.evaluation.interval_scale
@@ -140,6 +140,7 @@ def evaluate_on_test(
         step), ``statistical_intervals`` (the same for each statistical model's own intervals)
         and the final model's bands in ``test_predictions["intervals"]``.
     """
+    held_out = held_out or {}
     if intervals is None:
         intervals = calibrate_intervals(models, data, config, held_out)
     x_test, y_test = data.test.arrays()
@@ -190,7 +191,7 @@ def evaluate_on_test(
                 actual,
                 ci.calibration_windows,
             ),
-            **({"residuals_of": TWIN} if name in (held_out or {}) else {}),
+            **({"residuals_of": TWIN} if name in held_out else {}),
         }
         for name, ci in intervals.items()
     }
@@ -210,14 +211,12 @@ def evaluate_on_test(
         "statistical": {name: others[name] for name in (stats.forecasts if stats else {})},
         "statistical_models": _fitted_models(stats),
         "not_fitted": {} if stats is None else stats.not_fitted,
-        "fit_rule": fit_rule(data, config, refit=final in (held_out or {})),
+        "fit_rule": fit_rule(data, config, refit=final in held_out),
         "best_baseline": best_baseline,
         "best_forecaster": min(everyone, key=lambda name: everyone[name]["mse"]),
         "best_other": best_other,
         "beaten_by": baselines.winners_over(model_errors[final], others, ["mse"]),
-        "validation": _validation_mse(
-            (held_out or {}).get(final, models[final]), data, config, horizon
-        ),
+        "validation": _validation_mse(held_out.get(final, models[final]), data, config, horizon),
         "test_predictions": {
             "actual": actual.tolist(),
             **{name: p.tolist() for name, p in predictions.items()},

@@ -125,7 +125,8 @@ def run_one(
     best = study_lib.best_trials(tuner.study, 1)[0]
 
     def scored(trial: Any) -> tuple[dict[str, Any], float]:
-        """The trial retrained and scored; ``model`` is the retrained model."""
+        """The trial retrained (``retrained``: :class:`~lstm_tuner.job.retraining.Retrained`)
+        and scored."""
         hp = HyperParameters.from_trial(trial)
         begin = time.perf_counter()
         retrained = retrain(
@@ -137,20 +138,16 @@ def run_one(
             seeds=config.training.retrain_seeds,
             on=config.training.retrain_on,
         )
-        held_out = (
-            {} if retrained.held_out is retrained.model else {"retrained": retrained.held_out}
-        )
         test = evaluate_on_test(
             {"best_trial": tuner.load_model(trial), "retrained": retrained.model},
             data,
             config,
-            held_out=held_out,
+            held_out=retrained.stand_ins(),
         )
         return {
             "test": test,
             "retraining": retrained.info,
-            "model": retrained.model,
-            "held_out": retrained.held_out,
+            "retrained": retrained,
         }, time.perf_counter() - begin
 
     single, retrain_s = scored(best)
@@ -162,17 +159,17 @@ def run_one(
     reevaluated = single if chosen.trial.number == best.number else scored(chosen.trial)[0]
     test = single["test"]
     levels = config.evaluation.interval_levels
-    intervals = interval_runs(single["model"], data, levels, single["held_out"])
+    retrained = single["retrained"]
+    intervals = interval_runs(retrained.model, data, levels, retrained.on_validation)
     # training.retrain_on: train_validation: the model trained on train alone, side by side
-    refit = single["held_out"] is not single["model"]
     held_out = (
-        {
-            "held_out_test_mse": _test_mse(single["held_out"], data),
-            "held_out_intervals": interval_runs(single["held_out"], data, levels),
-            "refit_epochs": single["retraining"]["refit"]["epochs"],
+        {}
+        if retrained.held_out is None
+        else {
+            "held_out_test_mse": _test_mse(retrained.held_out, data),
+            "held_out_intervals": interval_runs(retrained.held_out, data, levels),
+            "refit_epochs": retrained.info["refit"]["epochs"],
         }
-        if refit
-        else {}
     )
     return {
         "transform": transform,
