@@ -281,13 +281,13 @@ class SeriesData:
     @property
     def train_and_validation(self) -> Windows:
         """The training and validation windows as one set, in time order (a refit on both)."""
-        train, validation = self.train, self.validation
+        train = self.train
         return Windows(
             train.series,
             train.window_size,
             train.horizon,
             first_target=train.first_target,
-            end=validation.end if len(validation) else train.end,
+            end=self.validation.end,  # every split holds at least one window (split_windows)
         )
 
     @property
