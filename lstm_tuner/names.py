@@ -23,7 +23,7 @@ TARGET_TRANSFORMS: tuple[str, ...] = (
 )
 #: The scale the model sees the target on (lstm_tuner.timeseries.scaler.Scaler.log_target).
 TARGET_SCALES: tuple[str, ...] = ("auto", "linear", "log")
-#: What the LSTM sees of the target in a window (lstm_tuner.lstm.model.SubtractLastValue).
+#: What the LSTM sees of the target in a window (lstm_tuner.lstm.layers.SubtractLastValue).
 WINDOW_NORMALIZATIONS: tuple[str, ...] = ("none", "last_value")
 #: What the retrained model is fitted on (lstm_tuner.job.retraining.retrain).
 RETRAIN_DATA: tuple[str, ...] = ("train", "train_validation")

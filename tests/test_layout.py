@@ -30,6 +30,7 @@ TRAINING = (
     "engine.tuner",
     "job",
     "lstm.fit_inputs",
+    "lstm.layers",
     "lstm.model",
     "serving.export",
     "keras",

@@ -171,11 +171,11 @@ def test_linear_ar_needs_no_season():
 def test_the_ridge_is_fitted_once_per_training_windows_and_again_for_other_data(monkeypatch):
     # Every trial of a search trains on the run's one Windows object: the ridge depends on it
     # alone, so it is fitted once; new windows, or arrays (which may change in place), refit.
-    from lstm_tuner.lstm import model as model_lib
+    from lstm_tuner.lstm import layers
 
     calls = []
-    real = model_lib.fit_ridge_ar
-    monkeypatch.setattr(model_lib, "fit_ridge_ar", lambda *a: calls.append(1) or real(*a))
+    real = layers.fit_ridge_ar
+    monkeypatch.setattr(layers, "fit_ridge_ar", lambda *a: calls.append(1) or real(*a))
     values = _ar2(400, noise=0.1)[:, None]
     train = Windows(values[:300], window_size=8, horizon=1)
     hm = LSTMHyperModel(8, 1, target_transform="linear_ar")

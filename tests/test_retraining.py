@@ -15,7 +15,7 @@ from lstm_tuner.job.options import RunOptions, open_backends
 from lstm_tuner.job.retraining import retrain
 from lstm_tuner.job.search import make_tuner
 from lstm_tuner.job.verdict import calibrate_intervals, evaluate_on_test
-from lstm_tuner.lstm.model import DeltaToLevel, ridge_anchor
+from lstm_tuner.lstm.layers import DeltaToLevel, ridge_anchor
 from lstm_tuner.timeseries.intervals import ConformalIntervals
 from lstm_tuner.timeseries.series import load_data
 

@@ -1,6 +1,7 @@
 """What ``fit`` accepts (Windows, arrays, ``tf.data`` datasets) turned into batched pipelines, and the
-two things read from those inputs before training: the chronological validation split and the
-target changes a delta head adapts its scale to.
+two things read from those inputs before training: the chronological validation split and what a
+delta head is fitted to (its ridge anchor, the target changes it scales by). :func:`prepare` does all
+of it, in that order, for :meth:`~lstm_tuner.lstm.model.LSTMHyperModel.fit`.
 
 TensorFlow is imported only inside the functions that build or read a dataset.
 """
@@ -11,8 +12,77 @@ from typing import Any
 
 import numpy as np
 
+from lstm_tuner.lstm.layers import DeltaToLevel, ridge_anchor
+from lstm_tuner.timeseries.autoregression import MAX_WINDOWS
 from lstm_tuner.timeseries.season import anchor_matrix
 from lstm_tuner.timeseries.windows import Windows, make_dataset
+
+
+def prepare(
+    model: Any,
+    x: Any,
+    y: Any,
+    validation_data: Any,
+    *,
+    batch_size: int,
+    num_features: int,
+    validation_split: float | None = None,
+    seed: int | None = None,
+    min_steps: int = 0,
+    anchors: RidgeAnchors | None = None,
+) -> tuple[Any, Any]:
+    """The training and validation pipelines of one ``fit``, with the model's delta head fitted to the
+    training inputs first.
+
+    Args:
+        model: The Keras model; each :class:`~lstm_tuner.lstm.layers.DeltaToLevel` in it gets its
+            ridge anchor (``linear_ar``) or its scale and offset from the training inputs.
+        x, y: The training inputs: Windows, arrays or a ``tf.data.Dataset``.
+        validation_data: Windows, a dataset, ``(x_val, y_val)``, or ``None``.
+        batch_size / num_features / seed / min_steps: As in :func:`batched`.
+        validation_split: Takes the last fraction of arrays ``x``, ``y`` as the validation data
+            (:func:`chronological_split`).
+        anchors: Where a ridge anchor fitted on Windows is kept for the next fit on the same Windows.
+
+    Returns:
+        ``(train, validation)`` pipelines; ``validation`` is ``None`` without validation data.
+    """
+    if validation_split:
+        if validation_data is not None:
+            raise ValueError("pass either validation_data or validation_split, not both")
+        (x, y), validation_data = chronological_split(x, y, validation_split)
+    for layer in model.layers:
+        if isinstance(layer, DeltaToLevel) and layer.fitted:
+            layer.set_anchor(*(anchors or RidgeAnchors()).of(x, y))
+        elif isinstance(layer, DeltaToLevel):
+            layer.adapt(target_changes(x, y, layer.season_length, layer.growth))
+    batch = dict(batch_size=batch_size, num_features=num_features)
+    train = batched(x, y, training=True, seed=seed, min_steps=min_steps, **batch)
+    if validation_data is None:
+        return train, None
+    val_x, val_y = (
+        validation_data[:2] if isinstance(validation_data, tuple) else (validation_data, None)
+    )
+    return train, batched(val_x, val_y, training=False, **batch)
+
+
+class RidgeAnchors:
+    """A ``linear_ar`` anchor's weights and the training changes it leaves, per training input. The
+    ridge depends on the training windows alone, so it is fitted once per :class:`Windows` (every
+    trial, re-evaluation and retraining of a run trains on the same one); other inputs, which may
+    change between calls, are fitted each time."""
+
+    def __init__(self) -> None:
+        self._last: tuple[Any, tuple[np.ndarray, np.ndarray]] | None = None
+
+    def of(self, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The anchor of training inputs ``x``, ``y`` (the latest :data:`MAX_WINDOWS` windows)."""
+        if self._last is not None and self._last[0] is x:
+            return self._last[1]
+        anchor = ridge_anchor(*training_pairs(x, y, last=MAX_WINDOWS))
+        if isinstance(x, Windows):
+            self._last = (x, anchor)
+        return anchor
 
 
 def is_batched_dataset(ds: Any, input_rank: int = 2) -> bool:
