@@ -219,6 +219,7 @@ def test_reevaluation_chooses_by_the_mean_and_reuses_recorded_runs(tmp_path):
 
     import lstm_tuner as lt
     from lstm_tuner.job.selection import REEVALUATION_ATTR, select_trial
+    from lstm_tuner.storage.study import best_trials
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 4)).astype("float32")
@@ -247,7 +248,7 @@ def test_reevaluation_chooses_by_the_mean_and_reuses_recorded_runs(tmp_path):
     fit_kwargs = {"validation_data": (x, y), "epochs": 2, "verbose": 0}
     tuner.search(x, y, **fit_kwargs)
     assert len(fits) == 3
-    chosen = select_trial(tuner, 2, 3, (x, y), fit_kwargs)
+    chosen = select_trial(tuner, best_trials(tuner.study, 2), 3, (x, y), fit_kwargs)
     assert len(fits) == 3 + 2 * 2  # two more runs of each of the two best
     recorded = tuner.study.user_attrs[REEVALUATION_ATTR]
     top = sorted(tuner.study.trials, key=lambda t: t.value)[:2]
@@ -258,7 +259,7 @@ def test_reevaluation_chooses_by_the_mean_and_reuses_recorded_runs(tmp_path):
         means[trial.number] = float(np.mean(values))
         assert recorded[str(trial.number)]["mean"] == pytest.approx(means[trial.number])
     assert chosen.trial.number == min(means, key=means.get)
-    again = select_trial(tuner, 2, 3, (x, y), fit_kwargs)
+    again = select_trial(tuner, best_trials(tuner.study, 2), 3, (x, y), fit_kwargs)
     assert len(fits) == 7 and again.trial.number == chosen.trial.number  # nothing retrained
 
 

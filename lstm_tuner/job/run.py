@@ -118,14 +118,8 @@ def run(
     finished = study_lib.count_finished(study)
     budget = study_lib.budget_line(study, config.study.n_trials)
     logging.info("%s", budget)
-    selection = select_trial(
-        tuner,
-        config.study.reevaluate_top_k,
-        config.study.reevaluate_seeds,
-        (data.train,),
-        fit_kwargs,
-        study=study,
-    )
+    top = study_lib.best_trials(study, max(1, config.study.reevaluate_top_k))
+    selection = select_trial(tuner, top, config.study.reevaluate_seeds, (data.train,), fit_kwargs)
     best_params: dict[str, Any] = {}
     evaluation = None
     importance = None

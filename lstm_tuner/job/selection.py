@@ -15,13 +15,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import optuna
 from absl import logging
 from optuna.trial import FrozenTrial
 
 from lstm_tuner.engine.hyperparameters import HyperParameters
 from lstm_tuner.engine.tuner import Tuner
-from lstm_tuner.storage import study as study_lib
 
 REEVALUATION_ATTR = "reevaluation"
 
@@ -49,27 +47,24 @@ class Selection:
 
 def select_trial(
     tuner: Tuner,
-    top_k: int,
+    top: Sequence[FrozenTrial],
     seeds: int,
     fit_args: Sequence[Any] = (),
     fit_kwargs: dict[str, Any] | None = None,
-    *,
-    study: optuna.Study | None = None,
 ) -> Selection | None:
     """The trial to export and retrain (``None`` without a COMPLETE trial).
 
     Args:
-        tuner: The tuner that ran the search.
-        top_k: How many of the best trials to re-run; 1 takes the best trial as it is.
+        tuner: The tuner that ran the search; the re-runs are recorded in its study.
+        top: The candidates, best first: the study's ``study.reevaluate_top_k`` best COMPLETE
+            trials (:func:`~lstm_tuner.storage.study.best_trials`, read by the run from its one
+            snapshot of the study). One candidate is taken as it is.
         seeds: Runs per configuration, the trial's own included.
         fit_args / fit_kwargs: What the search passed to ``hypermodel.fit``.
-        study: The study's snapshot (:func:`~lstm_tuner.storage.study.snapshot`) to choose from;
-            the tuner's study when ``None``. The re-runs are recorded in the tuner's study.
     """
-    top = study_lib.best_trials(study or tuner.study, max(1, top_k))
     if not top:
         return None
-    if top_k <= 1 or seeds <= 1 or len(top) == 1:
+    if seeds <= 1 or len(top) == 1:
         return Selection(top[0], "best trial", {})
     recorded = {int(k): v for k, v in (tuner.study.user_attrs.get(REEVALUATION_ATTR) or {}).items()}
     for trial in top:

@@ -152,9 +152,8 @@ def run_one(
 
     single, retrain_s = scored(best)
     begin = time.perf_counter()
-    chosen = select_trial(
-        tuner, settings["reevaluate_top_k"], settings["reevaluate_seeds"], (data.train,), fit_kwargs
-    )
+    top = study_lib.best_trials(tuner.study, max(1, settings["reevaluate_top_k"]))
+    chosen = select_trial(tuner, top, settings["reevaluate_seeds"], (data.train,), fit_kwargs)
     reevaluate_s = time.perf_counter() - begin
     reevaluated = single if chosen.trial.number == best.number else scored(chosen.trial)[0]
     test = single["test"]
