@@ -23,7 +23,7 @@ from pathlib import Path
 import optuna
 import pytest
 from optuna.trial import TrialState
-from test_workers import _start
+from test_workers import _start, is_surplus
 
 from lstm_tuner.storage.study import sqlalchemy_url
 
@@ -161,7 +161,10 @@ def test_a_database_restart_loses_no_trial(workdir: Path, postgres: Postgres):
     trials = _trials(postgres.url, name)
     states = [t.state for t in trials]
     assert states.count(TrialState.COMPLETE) == n_trials, (states, _tracebacks(stderr))
-    assert TrialState.FAIL not in states, [t.user_attrs.get("fail_reason") for t in trials]
+    # No trial failed, except (by design) a worker's that raced the other for the budget's last
+    # place and was failed at once as "surplus", untrained and not counted (as in test_workers).
+    failed = [t.user_attrs.get("fail_reason") for t in trials if t.state == TrialState.FAIL]
+    assert all(is_surplus(t) for t in trials if t.state == TrialState.FAIL), failed
     assert running, "the restart was meant to hit running trials"
     assert f"{n_trials} of {n_trials} trials complete; run directory" in stdout
 

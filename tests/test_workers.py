@@ -35,7 +35,7 @@ def _load(url: str, name: str) -> optuna.Study:
     return optuna.load_study(study_name=name, storage=sqlalchemy_url(url))
 
 
-def _surplus(trial: optuna.trial.FrozenTrial) -> bool:
+def is_surplus(trial: optuna.trial.FrozenTrial) -> bool:
     """A trial created by a worker racing another for the budget's last place, failed at once."""
     reason = str(trial.user_attrs.get("fail_reason", ""))
     return trial.state == TrialState.FAIL and reason.startswith("surplus:")
@@ -265,7 +265,7 @@ def test_overwrite_with_workers_restarts_the_study_once(workdir: Path, storage):
     # Two workers that ask for the last trial of the budget at the same moment both get one; the
     # later one ends at once as FAIL "surplus" (not counted, not trained). Nothing else may fail.
     states = [(t.number, t.state.name, t.user_attrs.get("fail_reason")) for t in study.trials]
-    assert [t.state for t in study.trials if not _surplus(t)] == [TrialState.COMPLETE] * 3, states
+    assert [t.state for t in study.trials if not is_surplus(t)] == [TrialState.COMPLETE] * 3, states
     _assert_numbers_contiguous(study)
     assert "3 of 3 trials complete" in shared.stdout
     rows = (workdir / "runs" / name / "trials.csv").read_text().splitlines()
