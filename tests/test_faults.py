@@ -164,7 +164,10 @@ def test_a_database_restart_loses_no_trial(workdir: Path, postgres: Postgres):
     # No trial failed, except (by design) a worker's that raced the other for the budget's last
     # place and was failed at once as "surplus", untrained and not counted (as in test_workers).
     failed = [t.user_attrs.get("fail_reason") for t in trials if t.state == TrialState.FAIL]
-    assert all(is_surplus(t) for t in trials if t.state == TrialState.FAIL), failed
+    assert [t.state for t in trials if not is_surplus(t)] == [TrialState.COMPLETE] * n_trials, (
+        failed
+    )
+    assert len(failed) <= 1, failed  # two workers race for the last place once
     assert running, "the restart was meant to hit running trials"
     assert f"{n_trials} of {n_trials} trials complete; run directory" in stdout
 

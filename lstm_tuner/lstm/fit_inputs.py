@@ -3,7 +3,8 @@ two things read from those inputs before training: the chronological validation 
 delta head is fitted to (its ridge anchor, the target changes it scales by). :func:`prepare` does all
 of it, in that order, for :meth:`~lstm_tuner.lstm.model.LSTMHyperModel.fit`.
 
-TensorFlow is imported only inside the functions that build or read a dataset.
+Keras comes in with the head's layers (:mod:`lstm_tuner.lstm.layers`); ``tf.data`` is used only
+inside the functions that build or read a dataset.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def prepare(
         (x, y), validation_data = chronological_split(x, y, validation_split)
     for layer in model.layers:
         if isinstance(layer, DeltaToLevel) and layer.fitted:
-            layer.set_anchor(*(anchors or RidgeAnchors()).of(x, y))
+            layer.set_anchor(*(anchors if anchors is not None else RidgeAnchors()).of(x, y))
         elif isinstance(layer, DeltaToLevel):
             layer.adapt(target_changes(x, y, layer.season_length, layer.growth))
     batch = dict(batch_size=batch_size, num_features=num_features)
@@ -67,10 +68,11 @@ def prepare(
 
 
 class RidgeAnchors:
-    """A ``linear_ar`` anchor's weights and the training changes it leaves, per training input. The
-    ridge depends on the training windows alone, so it is fitted once per :class:`Windows` (every
-    trial, re-evaluation and retraining of a run trains on the same one); other inputs, which may
-    change between calls, are fitted each time."""
+    """The ``linear_ar`` anchor (the ridge's weights and the training changes it leaves) of the last
+    training :class:`Windows`. The ridge depends on the training windows alone, so the trials and
+    re-evaluations of a run, which all train on one Windows object, fit it once; a fit on other
+    Windows (the refit on train + validation) replaces it, and other inputs (arrays, datasets,
+    which may change between calls) are fitted each time."""
 
     def __init__(self) -> None:
         self._last: tuple[Any, tuple[np.ndarray, np.ndarray]] | None = None

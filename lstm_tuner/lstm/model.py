@@ -1,6 +1,6 @@
 """The stacked-LSTM regressor and ``LSTMHyperModel``, the spec's search space over it.
 
-Three target transforms (``data.target_transform``):
+Five target transforms (``data.target_transform``):
 
 - ``level``: the network's ``Dense`` head forecasts the (scaled) target itself;
 - ``delta``: the head forecasts the change from the window's last target value, scaled by the training
@@ -255,9 +255,11 @@ class LSTMHyperModel(HyperModel):
         optimizer: ``"adam"`` (the spec), ``"adamw"``, ``"rmsprop"`` or ``"sgd"``.
         clipnorm: Gradient clipping by norm (the spec: 1.0).
         loss: ``"mse"`` (the spec), ``"mae"`` or ``"huber"``.
-        target_transform: ``"level"``, ``"delta"``, ``"seasonal_delta"``, or several of them
-            (searched as the categorical hyperparameter ``target_transform``).
-        season_length: The season of ``seasonal_delta`` (at most ``window_size``).
+        target_transform: ``"level"``, ``"delta"``, ``"seasonal_delta"``, ``"seasonal_growth"``,
+            ``"linear_ar"``, or several of them (searched as the categorical hyperparameter
+            ``target_transform``).
+        season_length: The season of ``seasonal_delta`` (at most ``window_size``) and
+            ``seasonal_growth`` (less than ``window_size``).
         min_steps_per_epoch: Training windows given as Windows or arrays are visited as many
             whole times per epoch as make at least this many optimizer steps (0: once), so that
             trials on a short series train enough to be ranked.
@@ -387,8 +389,9 @@ class LSTMHyperModel(HyperModel):
         ``x``/``y`` and ``validation_data`` may be arrays, unbatched ``tf.data.Dataset`` objects or
         :class:`~lstm_tuner.timeseries.windows.Windows`; already-batched datasets pass through unchanged.
         ``validation_split`` takes the last fraction of the arrays, in order, as Keras does (this is
-        a time series: nothing is shuffled). A ``delta`` model's :class:`DeltaToLevel` is adapted to
-        the training data's changes first.
+        a time series: nothing is shuffled). A delta model's :class:`DeltaToLevel` is fitted to the
+        training inputs first: its ridge anchor (``linear_ar``, fitted once per training Windows)
+        or its scale and offset (:func:`~lstm_tuner.lstm.fit_inputs.prepare`).
         """
         default_batch = kwargs.pop("batch_size", None) or 32
         batch_size = int(hp.get("batch_size")) if "batch_size" in hp else int(default_batch)
