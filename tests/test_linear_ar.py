@@ -193,6 +193,10 @@ def test_the_ridge_is_fitted_once_per_training_windows_and_again_for_other_data(
         np.testing.assert_allclose(layer.offset.numpy(), by_hand.intercept, atol=1e-6)
     other = Windows(values[100:], window_size=8, horizon=1)
     hm.fit(hp, hm.build(hp), other, epochs=0, verbose=0)
+    # back on the first Windows (a retraining's seeds alternate train / train + validation): kept
+    hm.fit(hp, hm.build(hp), train, epochs=0, verbose=0)
+    hm.fit(hp, hm.build(hp), other, epochs=0, verbose=0)
+    assert len(calls) == 2
     x, y = train.arrays()
     hm.fit(hp, hm.build(hp), x, y, epochs=0, verbose=0)
     hm.fit(hp, hm.build(hp), x, y, epochs=0, verbose=0)

@@ -9,6 +9,7 @@ inside the functions that build or read a dataset.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ def prepare(
     validation_split: float | None = None,
     seed: int | None = None,
     min_steps: int = 0,
-    anchors: RidgeAnchors | None = None,
+    anchors: RidgeAnchors,
 ) -> tuple[Any, Any]:
     """The training and validation pipelines of one ``fit``, with the model's delta head fitted to the
     training inputs first.
@@ -43,7 +44,7 @@ def prepare(
         batch_size / num_features / seed / min_steps: As in :func:`batched`.
         validation_split: Takes the last fraction of arrays ``x``, ``y`` as the validation data
             (:func:`chronological_split`).
-        anchors: Where a ridge anchor fitted on Windows is kept for the next fit on the same Windows.
+        anchors: The ridge anchors already fitted on training Windows (the hypermodel's).
 
     Returns:
         ``(train, validation)`` pipelines; ``validation`` is ``None`` without validation data.
@@ -54,7 +55,7 @@ def prepare(
         (x, y), validation_data = chronological_split(x, y, validation_split)
     for layer in model.layers:
         if isinstance(layer, DeltaToLevel) and layer.fitted:
-            layer.set_anchor(*(anchors if anchors is not None else RidgeAnchors()).of(x, y))
+            layer.set_anchor(*anchors.of(x, y))
         elif isinstance(layer, DeltaToLevel):
             layer.adapt(target_changes(x, y, layer.season_length, layer.growth))
     batch = dict(batch_size=batch_size, num_features=num_features)
@@ -68,23 +69,24 @@ def prepare(
 
 
 class RidgeAnchors:
-    """The ``linear_ar`` anchor (the ridge's weights and the training changes it leaves) of the last
-    training :class:`Windows`. The ridge depends on the training windows alone, so the trials and
-    re-evaluations of a run, which all train on one Windows object, fit it once; a fit on other
-    Windows (the refit on train + validation) replaces it, and other inputs (arrays, datasets,
-    which may change between calls) are fitted each time."""
+    """The ``linear_ar`` anchors (the ridge's weights and the training changes it leaves) fitted on
+    each training :class:`Windows`, kept while that Windows lives. The ridge depends on the training
+    windows alone, so a run's trials and re-evaluations (on its training Windows) fit it once, and
+    its retrainings once more (on train + validation) however many seeds alternate between the
+    two; other inputs (arrays, datasets, which may change between calls) are fitted each time."""
 
     def __init__(self) -> None:
-        self._last: tuple[Any, tuple[np.ndarray, np.ndarray]] | None = None
+        self._fitted: weakref.WeakKeyDictionary[Windows, tuple[np.ndarray, np.ndarray]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def of(self, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         """The anchor of training inputs ``x``, ``y`` (the latest :data:`MAX_WINDOWS` windows)."""
-        if self._last is not None and self._last[0] is x:
-            return self._last[1]
-        anchor = ridge_anchor(*training_pairs(x, y, last=MAX_WINDOWS))
-        if isinstance(x, Windows):
-            self._last = (x, anchor)
-        return anchor
+        if not isinstance(x, Windows):
+            return ridge_anchor(*training_pairs(x, y, last=MAX_WINDOWS))
+        if x not in self._fitted:
+            self._fitted[x] = ridge_anchor(*training_pairs(x, last=MAX_WINDOWS))
+        return self._fitted[x]
 
 
 def is_batched_dataset(ds: Any, input_rank: int = 2) -> bool:

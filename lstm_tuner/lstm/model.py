@@ -336,7 +336,7 @@ class LSTMHyperModel(HyperModel):
                 f"{list(WINDOW_NORMALIZATIONS)}, but got {window_normalization!r}"
             )
         self.window_normalization = window_normalization
-        #: The linear_ar anchor of the last training Windows, fitted once for all the run's fits.
+        #: The linear_ar anchors fitted on training Windows, once per Windows for all the run's fits.
         self._anchors = RidgeAnchors()
         self.season_length = season_length
         self.optimizer = optimizer
